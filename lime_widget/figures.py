@@ -97,7 +97,7 @@ def explanation_figure(
         vmax = float(np.max(np.abs(heat))) or 1.0
         base = exp.image if edges is None else _blend(exp.image, (1.0, 1.0, 0.6), edges)
         ax.imshow(base)
-        im = ax.imshow(heat, cmap="RdBu_r", vmin=-vmax, vmax=vmax, alpha=alpha)
+        im = ax.imshow(heat, cmap="RdBu", vmin=-vmax, vmax=vmax, alpha=alpha)
     if colorbar:
         cb = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
         cb.set_label("superpixel weight (change in class score)")

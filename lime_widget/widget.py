@@ -161,7 +161,7 @@ class LimeWidget(anywidget.AnyWidget):
 
             weights = exp.weights(self.selected_label)
             vmax = float(np.max(np.abs(weights))) or 1.0
-            colours = matplotlib.colormaps["RdBu_r"]((weights / vmax + 1.0) / 2.0)[:, :3]
+            colours = matplotlib.colormaps["RdBu"]((weights / vmax + 1.0) / 2.0)[:, :3]
             img = (1 - alpha) * img + alpha * colours[exp.segments]
         img[boundary_mask(exp.segments)] = (1.0, 1.0, 0.6)
         data = encode_png(np.round(img * 255).astype(np.uint8))
@@ -170,6 +170,9 @@ class LimeWidget(anywidget.AnyWidget):
         return data
 
     def close(self) -> None:
+        if not hasattr(self, "_cond"):  # __init__ failed before the worker existed
+            super().close()
+            return
         with self._cond:
             self._closed = True
             self._cond.notify_all()

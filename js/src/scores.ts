@@ -1,0 +1,235 @@
+/**
+ * Score bookkeeping for the panel and the class table, plus number formatting. Pure and DOM-free.
+ */
+
+/** A row of `original_scores` / `scores`: rank 1 = top class. */
+export interface ScoreRow {
+  id: number;
+  name: string;
+  prob: number;
+  rank: number;
+}
+
+/** An explained class (an entry of `labels`). */
+export interface LabelInfo {
+  id: number;
+  name: string;
+  weights: number[];
+  intercept: number;
+  r2: number;
+  original: number;
+}
+
+/** A probe of the `history` trait. */
+export interface Probe {
+  rev: number;
+  hidden: number[];
+  label: number;
+  score: number;
+  change: number;
+  top: string;
+}
+
+export function findRow(rows: readonly ScoreRow[], id: number): ScoreRow | undefined {
+  return rows.find((r) => r.id === id);
+}
+
+/** The rank-1 row (lowest rank) or undefined for no rows. */
+export function topRow(rows: readonly ScoreRow[]): ScoreRow | undefined {
+  let best: ScoreRow | undefined;
+  for (const r of rows) if (best === undefined || r.rank < best.rank) best = r;
+  return best;
+}
+
+/** Score of `id` in `rows`, or undefined when the class is not listed. */
+export function scoreOf(rows: readonly ScoreRow[], id: number): number | undefined {
+  return findRow(rows, id)?.prob;
+}
+
+/** Whether the current top class differs from the original one (false when either is empty). */
+export function topClassChanged(
+  original: readonly ScoreRow[],
+  current: readonly ScoreRow[],
+): boolean {
+  const a = topRow(original);
+  const b = topRow(current);
+  return a !== undefined && b !== undefined && a.id !== b.id;
+}
+
+/** Rank change of a class: original rank - current rank (positive = moved up); null if unknown. */
+export function rankChange(
+  original: readonly ScoreRow[],
+  current: ScoreRow | undefined,
+): number | null {
+  if (current === undefined) return null;
+  const o = findRow(original, current.id);
+  return o === undefined ? null : o.rank - current.rank;
+}
+
+/** Rank change for every current row, by class id. */
+export function rankChanges(
+  original: readonly ScoreRow[],
+  current: readonly ScoreRow[],
+): Map<number, number | null> {
+  const out = new Map<number, number | null>();
+  for (const r of current) out.set(r.id, rankChange(original, r));
+  return out;
+}
+
+export interface ClassTableRow {
+  id: number;
+  name: string;
+  /** Current score, or undefined before anything was scored. */
+  prob: number | undefined;
+  /** Score on the original image, or undefined when the class was not in the original rows. */
+  original: number | undefined;
+  rank: number;
+  originalRank: number | undefined;
+  /** original rank - current rank; null when unknown. */
+  rankChange: number | null;
+  /** Ranked above the class that was top on the original image. */
+  overtakesOriginalTop: boolean;
+  /** The current top class, which differs from the original top class. */
+  isNewTop: boolean;
+  /** The class that was top on the original image. */
+  isOriginalTop: boolean;
+  /** The tracked (selected) class. */
+  isSelected: boolean;
+}
+
+/**
+ * Rows of the class table: the current top `k` classes plus the selected class and the original
+ * top class if they are not among them, ordered by current rank. With no current scores yet, the
+ * original rows are used (current score undefined).
+ */
+export function classTable(
+  original: readonly ScoreRow[],
+  current: readonly ScoreRow[],
+  selected: number,
+  k = 10,
+): ClassTableRow[] {
+  const hasCurrent = current.length > 0;
+  const rows = [...(hasCurrent ? current : original)].sort((a, b) => a.rank - b.rank);
+  const origTop = topRow(original);
+  const origTopNow = origTop === undefined ? undefined : findRow(rows, origTop.id);
+  const changed = hasCurrent && topClassChanged(original, current);
+  const out: ClassTableRow[] = [];
+  rows.forEach((r, i) => {
+    const isOriginalTop = origTop !== undefined && r.id === origTop.id;
+    if (i >= k && r.id !== selected && !isOriginalTop) return;
+    const o = findRow(original, r.id);
+    out.push({
+      id: r.id,
+      name: r.name,
+      prob: hasCurrent ? r.prob : undefined,
+      original: o?.prob,
+      rank: r.rank,
+      originalRank: o?.rank,
+      rankChange: hasCurrent ? rankChange(original, r) : 0,
+      overtakesOriginalTop:
+        hasCurrent && origTopNow !== undefined && !isOriginalTop && r.rank < origTopNow.rank,
+      isNewTop: changed && i === 0,
+      isOriginalTop,
+      isSelected: r.id === selected,
+    });
+  });
+  return out;
+}
+
+export interface ScoreSummary {
+  /** Current score of the selected class (undefined while scoring or when not listed). */
+  now: number | undefined;
+  /** Score of the selected class on the original image. */
+  original: number | undefined;
+  /** now - original. */
+  change: number | undefined;
+  /** The surrogate's prediction for the scored mask. */
+  surrogate: number | undefined;
+  /** R² of the selected class' surrogate. */
+  r2: number | undefined;
+  /** Whether scores/surrogate belong to the current rev. */
+  current: boolean;
+  topChanged: boolean;
+}
+
+export interface SummaryInput {
+  labels: readonly LabelInfo[];
+  originalScores: readonly ScoreRow[];
+  scores: readonly ScoreRow[];
+  surrogate: readonly number[];
+  selected: number;
+  rev: number;
+  scoredRev: number;
+}
+
+const finite = (x: unknown): number | undefined =>
+  typeof x === "number" && Number.isFinite(x) ? x : undefined;
+
+/** Everything the score panel shows for the selected class. */
+export function summarize(input: SummaryInput): ScoreSummary {
+  const index = input.labels.findIndex((l) => l.id === input.selected);
+  const label = index >= 0 ? input.labels[index] : undefined;
+  const current = input.scoredRev === input.rev;
+  const original = finite(label?.original) ?? finite(scoreOf(input.originalScores, input.selected));
+  const now = current ? finite(scoreOf(input.scores, input.selected)) : undefined;
+  const surrogate = current && index >= 0 ? finite(input.surrogate[index]) : undefined;
+  return {
+    now,
+    original,
+    change: now !== undefined && original !== undefined ? now - original : undefined,
+    surrogate,
+    r2: finite(label?.r2),
+    current,
+    topChanged:
+      current && input.scores.length > 0 && topClassChanged(input.originalScores, input.scores),
+  };
+}
+
+/** Fixed decimals, never "-0.0000". */
+function fixed(x: number, digits: number): string {
+  const s = x.toFixed(digits);
+  return Number(s) === 0 ? (0).toFixed(digits) : s;
+}
+
+/** A score / probability with 4 decimals ("0.7812"); "—" when missing. */
+export function formatProb(x: number | undefined | null, digits = 4): string {
+  return x === undefined || x === null || !Number.isFinite(x) ? "—" : fixed(x, digits);
+}
+
+/** Signed number ("+0.0123", "-0.0450", "0.0000"); "—" when missing. */
+export function formatSigned(x: number | undefined | null, digits = 4): string {
+  if (x === undefined || x === null || !Number.isFinite(x)) return "—";
+  const s = fixed(x, digits);
+  return Number(s) > 0 ? `+${s}` : s;
+}
+
+/** A fraction as a percentage ("78.1%"); "—" when missing. */
+export function formatPercent(x: number | undefined | null, digits = 1): string {
+  return x === undefined || x === null || !Number.isFinite(x) ? "—" : `${fixed(x * 100, digits)}%`;
+}
+
+/** Relative change of `change` with respect to `original` ("+12.3%"); "" when undefined. */
+export function formatRelativeChange(
+  change: number | undefined,
+  original: number | undefined,
+  digits = 1,
+): string {
+  if (
+    change === undefined ||
+    original === undefined ||
+    !Number.isFinite(change) ||
+    original === 0
+  ) {
+    return "";
+  }
+  const s = fixed((change / Math.abs(original)) * 100, digits);
+  return `${Number(s) > 0 ? "+" : ""}${s}%`;
+}
+
+/** Rank change as an arrow: "↑2", "↓1", "=", or "new" when the class was not ranked before. */
+export function formatRankChange(d: number | null): string {
+  if (d === null) return "new";
+  if (d > 0) return `↑${d}`;
+  if (d < 0) return `↓${-d}`;
+  return "=";
+}

@@ -1,0 +1,187 @@
+import { describe, expect, it } from "vitest";
+import {
+  classTable,
+  findRow,
+  formatPercent,
+  formatProb,
+  formatRankChange,
+  formatRelativeChange,
+  formatSigned,
+  type LabelInfo,
+  rankChange,
+  rankChanges,
+  type ScoreRow,
+  scoreOf,
+  summarize,
+  topClassChanged,
+  topRow,
+} from "../src/scores";
+
+const original: ScoreRow[] = [
+  { id: 281, name: "tabby", prob: 0.6, rank: 1 },
+  { id: 282, name: "tiger cat", prob: 0.25, rank: 2 },
+  { id: 285, name: "Egyptian cat", prob: 0.1, rank: 3 },
+  { id: 999, name: "toilet tissue", prob: 0.01, rank: 4 },
+];
+
+const current: ScoreRow[] = [
+  { id: 282, name: "tiger cat", prob: 0.5, rank: 1 },
+  { id: 285, name: "Egyptian cat", prob: 0.3, rank: 2 },
+  { id: 281, name: "tabby", prob: 0.15, rank: 3 },
+  { id: 7, name: "cock", prob: 0.02, rank: 4 },
+  { id: 999, name: "toilet tissue", prob: 0.01, rank: 5 },
+];
+
+const labels: LabelInfo[] = [
+  { id: 281, name: "tabby", weights: [0.1, -0.2], intercept: 0.3, r2: 0.81, original: 0.6 },
+  { id: 282, name: "tiger cat", weights: [0.05, 0.02], intercept: 0.2, r2: 0.7, original: 0.25 },
+];
+
+describe("lookups", () => {
+  it("findRow / scoreOf / topRow", () => {
+    expect(findRow(current, 285)?.rank).toBe(2);
+    expect(scoreOf(current, 281)).toBe(0.15);
+    expect(scoreOf(current, 12345)).toBeUndefined();
+    expect(topRow([...current].reverse())?.id).toBe(282);
+    expect(topRow([])).toBeUndefined();
+  });
+});
+
+describe("rank changes", () => {
+  it("is original rank - current rank; null for classes not ranked originally", () => {
+    expect(rankChange(original, findRow(current, 282))).toBe(1);
+    expect(rankChange(original, findRow(current, 281))).toBe(-2);
+    expect(rankChange(original, findRow(current, 7))).toBeNull();
+    expect(rankChange(original, undefined)).toBeNull();
+    const all = rankChanges(original, current);
+    expect(Object.fromEntries(all)).toEqual({ 282: 1, 285: 1, 281: -2, 7: null, 999: -1 });
+  });
+
+  it("detects a changed top class", () => {
+    expect(topClassChanged(original, current)).toBe(true);
+    expect(topClassChanged(original, original)).toBe(false);
+    expect(topClassChanged(original, [])).toBe(false);
+  });
+});
+
+describe("classTable", () => {
+  it("marks the new top, rows overtaking the original top and the selected row", () => {
+    const rows = classTable(original, current, 281, 10);
+    expect(rows.map((r) => r.id)).toEqual([282, 285, 281, 7, 999]);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    expect(byId.get(282)).toMatchObject({
+      isNewTop: true,
+      overtakesOriginalTop: true,
+      rankChange: 1,
+      prob: 0.5,
+      original: 0.25,
+    });
+    expect(byId.get(285)).toMatchObject({ isNewTop: false, overtakesOriginalTop: true });
+    expect(byId.get(281)).toMatchObject({
+      isOriginalTop: true,
+      isSelected: true,
+      overtakesOriginalTop: false,
+      rankChange: -2,
+    });
+    expect(byId.get(7)).toMatchObject({
+      original: undefined,
+      originalRank: undefined,
+      rankChange: null,
+    });
+  });
+
+  it("no highlight when the top class is unchanged", () => {
+    const rows = classTable(original, original, 282);
+    expect(rows.some((r) => r.isNewTop || r.overtakesOriginalTop)).toBe(false);
+    expect(rows.every((r) => r.rankChange === 0)).toBe(true);
+  });
+
+  it("keeps the selected and original top class beyond k", () => {
+    const rows = classTable(original, current, 999, 2);
+    expect(rows.map((r) => r.id)).toEqual([282, 285, 281, 999]);
+  });
+
+  it("falls back to the original rows before anything was scored", () => {
+    const rows = classTable(original, [], 281, 2);
+    expect(rows.map((r) => r.id)).toEqual([281, 282]);
+    expect(rows[0]).toMatchObject({ prob: undefined, original: 0.6, isNewTop: false });
+  });
+});
+
+describe("summarize", () => {
+  const base = {
+    labels,
+    originalScores: original,
+    scores: current,
+    surrogate: [0.2, 0.31],
+    selected: 281,
+    rev: 4,
+    scoredRev: 4,
+  };
+
+  it("gives now, original, change, surrogate and r2 for the selected class", () => {
+    const s = summarize(base);
+    expect(s.current).toBe(true);
+    expect(s.now).toBe(0.15);
+    expect(s.original).toBe(0.6);
+    expect(s.change).toBeCloseTo(-0.45);
+    expect(s.surrogate).toBe(0.2);
+    expect(s.r2).toBe(0.81);
+    expect(s.topChanged).toBe(true);
+    expect(summarize({ ...base, selected: 282 }).surrogate).toBe(0.31);
+  });
+
+  it("has no current values while scoring (scored_rev != rev)", () => {
+    const s = summarize({ ...base, rev: 5 });
+    expect(s.current).toBe(false);
+    expect(s.now).toBeUndefined();
+    expect(s.change).toBeUndefined();
+    expect(s.surrogate).toBeUndefined();
+    expect(s.original).toBe(0.6);
+    expect(s.topChanged).toBe(false);
+  });
+
+  it("falls back to original_scores for the original score", () => {
+    const s = summarize({ ...base, labels: [], selected: 285 });
+    expect(s.original).toBe(0.1);
+    expect(s.now).toBe(0.3);
+    expect(s.surrogate).toBeUndefined();
+    expect(s.r2).toBeUndefined();
+  });
+});
+
+describe("formatting", () => {
+  it("formatProb: 4 decimals, dash when missing", () => {
+    expect(formatProb(0.78123)).toBe("0.7812");
+    expect(formatProb(1)).toBe("1.0000");
+    expect(formatProb(-0.00001)).toBe("0.0000");
+    expect(formatProb(undefined)).toBe("—");
+    expect(formatProb(Number.NaN)).toBe("—");
+    expect(formatProb(0.98765, 3)).toBe("0.988");
+  });
+
+  it("formatSigned: explicit sign, no negative zero", () => {
+    expect(formatSigned(0.0123)).toBe("+0.0123");
+    expect(formatSigned(-0.045)).toBe("-0.0450");
+    expect(formatSigned(0)).toBe("0.0000");
+    expect(formatSigned(-0.00001)).toBe("0.0000");
+    expect(formatSigned(null)).toBe("—");
+  });
+
+  it("formatPercent and formatRelativeChange", () => {
+    expect(formatPercent(0.781)).toBe("78.1%");
+    expect(formatPercent(undefined)).toBe("—");
+    expect(formatRelativeChange(-0.3, 0.6)).toBe("-50.0%");
+    expect(formatRelativeChange(0.06, 0.6)).toBe("+10.0%");
+    expect(formatRelativeChange(0.1, -0.5)).toBe("+20.0%");
+    expect(formatRelativeChange(0.1, 0)).toBe("");
+    expect(formatRelativeChange(undefined, 0.5)).toBe("");
+  });
+
+  it("formatRankChange", () => {
+    expect(formatRankChange(2)).toBe("↑2");
+    expect(formatRankChange(-1)).toBe("↓1");
+    expect(formatRankChange(0)).toBe("=");
+    expect(formatRankChange(null)).toBe("new");
+  });
+});

@@ -1,0 +1,191 @@
+"""Widget protocol in Python, no browser: traits, rev/scored_rev, latest click wins, cache, validation."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import lime_widget as lw
+from lime_widget.widget import LimeWidget
+
+from .conftest import cell_image, cell_segments
+
+
+class SlowCounting:
+    """A classifier function that sleeps per call and counts calls; p1 = mean brightness."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
+        self.calls = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        with self.lock:
+            self.calls += 1
+        time.sleep(self.delay)
+        p1 = batch.mean(axis=(1, 2, 3)) / 255.0
+        return np.stack([1 - p1, p1], axis=1)
+
+
+def make_widget(delay: float = 0.0) -> tuple[LimeWidget, SlowCounting]:
+    fn = SlowCounting()
+    clf = lw.FunctionClassifier(fn, labels=["dark", "bright"])
+    exp = lw.explain(cell_image(), clf, segments=cell_segments(), hide="black", num_samples=80, top_labels=2,
+                     progress=False)
+    fn.delay = delay
+    fn.calls = 0
+    return LimeWidget(exp), fn
+
+
+def front_end_toggle(w: LimeWidget, seg: int) -> None:
+    """What the front end sends on a click: the new visible list and rev + 1, in one message."""
+    vis = list(w.visible)
+    vis[seg] = not vis[seg]
+    w.set_state({"visible": vis, "rev": w.rev + 1})
+
+
+def test_initial_state_is_complete_and_consistent():
+    w, _ = make_widget()
+    exp = w.explanation
+    assert w.n_segments == 64 and len(w.visible) == 64 and all(w.visible)
+    assert w.width == 64 and w.height == 64
+    seg = np.frombuffer(w.segments_bytes, dtype="<u2").reshape(w.height, w.width)
+    np.testing.assert_array_equal(seg, cell_segments())
+    assert w.image_png.startswith(b"\x89PNG") and w.hidden_png.startswith(b"\x89PNG")
+    assert [lab["id"] for lab in w.labels] == exp.top_labels
+    assert w.labels[0]["weights"] == pytest.approx(list(exp.weights(exp.top_labels[0])))
+    assert w.rev == 0 and w.scored_rev == 0 and w.status == "ready" and w.error == ""
+    assert w.selected_label == exp.top_labels[0]
+    assert {r["id"] for r in w.scores} == {0, 1}
+
+
+def test_click_scores_exactly_that_mask():
+    w, fn = make_widget()
+    front_end_toggle(w, 5)
+    assert w.wait_idle(10)
+    assert fn.calls == 1
+    assert w.scored_rev == w.rev == 1 and w.status == "ready"
+    mask = np.ones(64, bool)
+    mask[5] = False
+    expected = w.explanation.rescore(mask)
+    got = {r["id"]: r["prob"] for r in w.scores}
+    assert got[1] == expected[1] and got[0] == expected[0]
+    assert w.surrogate[w.explanation.top_labels.index(1)] == pytest.approx(w.explanation.surrogate_prediction(mask, 1))
+    assert w.history[-1]["hidden"] == [5] and w.history[-1]["rev"] == 1
+    assert w.history[-1]["score"] == pytest.approx(expected[w.selected_label])
+
+
+def test_toggling_back_and_undo_use_the_cache():
+    w, fn = make_widget()
+    front_end_toggle(w, 3)
+    w.wait_idle(10)
+    front_end_toggle(w, 3)  # back to the original: cached from the start
+    w.wait_idle(10)
+    front_end_toggle(w, 3)  # hidden again: cached
+    w.wait_idle(10)
+    assert fn.calls == 1 and w.forward_passes == 1
+    assert w.scored_rev == 3
+
+
+def test_burst_of_200_toggles_settles_on_the_final_mask_without_backlog():
+    w, fn = make_widget(delay=0.05)
+    rng = np.random.default_rng(0)
+    seen: list[tuple[int, int]] = []
+    w.observe(lambda c: seen.append((w.scored_rev, w.rev)), names=["scored_rev"])
+    for seg in rng.integers(0, 64, size=200):
+        front_end_toggle(w, int(seg))
+    assert w.rev == 200
+    assert w.wait_idle(30)
+    final = np.array(w.visible, dtype=bool)
+    expected = w.explanation.rescore(final)
+    got = {r["id"]: r["prob"] for r in w.scores}
+    assert got[1] == expected[1]
+    assert w.scored_rev == w.rev == 200
+    assert w.forward_passes < 200 and fn.calls < 200
+    # Nothing stale was ever published as current: a published scored_rev never goes backwards.
+    revs = [s for s, _ in seen]
+    assert revs == sorted(revs)
+
+
+def test_visible_set_from_python_bumps_rev_and_is_scored():
+    w, _ = make_widget()
+    vis = [True] * 64
+    vis[10] = vis[11] = False
+    w.visible = vis
+    assert w.rev == 1
+    assert w.wait_idle(10)
+    assert w.scored_rev == 1
+    np.testing.assert_array_equal(w.probabilities, w.explanation.rescore(np.array(vis)))
+    with pytest.raises(Exception, match="64 entries"):
+        w.visible = [True] * 3
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"visible": [True] * 3, "rev": 1},
+        {"visible": [1] * 64, "rev": 1},
+        {"visible": "all", "rev": 1},
+        {"visible": [True] * 64, "rev": "one"},
+    ],
+)
+def test_bad_front_end_messages_are_rejected_and_shown(bad):
+    w, fn = make_widget()
+    w.set_state(bad)
+    assert w.visible == [True] * 64 and w.rev == 0
+    assert w.status == "error" and "rejected" in w.error
+    assert fn.calls == 0
+    front_end_toggle(w, 0)  # the widget still works afterwards and clears the error
+    w.wait_idle(10)
+    assert w.error == "" and w.status == "ready"
+
+
+def test_bad_selected_label_and_top_k_are_rejected():
+    w, _ = make_widget()
+    before = w.selected_label
+    w.set_state({"selected_label": 99})
+    assert w.selected_label == before and "not explained" in w.error
+    w.set_state({"top_k": 0})
+    assert w.top_k == 5 and "top_k" in w.error
+    w.set_state({"selected_label": w.explanation.top_labels[1], "top_k": 3})
+    assert w.selected_label == w.explanation.top_labels[1] and w.top_k == 3
+
+
+def test_model_errors_become_messages_in_the_widget():
+    fn = SlowCounting()
+    state = {"fail": False}
+
+    def flaky(batch):
+        if state["fail"]:
+            raise RuntimeError("GPU on fire")
+        return fn(batch)
+
+    exp = lw.explain(cell_image(), lw.FunctionClassifier(flaky), segments=cell_segments(), num_samples=40,
+                     progress=False)
+    w = LimeWidget(exp)
+    state["fail"] = True
+    front_end_toggle(w, 1)
+    w.wait_idle(10)
+    assert w.status == "error" and "GPU on fire" in w.error
+    assert w.scored_rev == 0  # the failed mask is never shown as scored
+
+
+def test_to_png_and_explore():
+    w, _ = make_widget()
+    png = w.to_png()
+    assert png.startswith(b"\x89PNG")
+    w2 = lw.explore(cell_image(), lw.FunctionClassifier(SlowCounting()), segments=cell_segments(), num_samples=20,
+                    progress=False, max_display_side=32)
+    assert (w2.width, w2.height) == (32, 32) and len(w2.segments_bytes) == 32 * 32 * 2
+
+
+def test_explanation_without_model_is_refused():
+    w, _ = make_widget()
+    loaded = lw.Explanation.from_json(w.explanation.to_json())
+    with pytest.raises(ValueError, match="with_model"):
+        LimeWidget(loaded)
+    with pytest.raises(TypeError):
+        LimeWidget("not an explanation")  # type: ignore[arg-type]
