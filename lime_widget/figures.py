@@ -45,7 +45,7 @@ def explanation_figure(
 ) -> Figure:
     """Draw an explanation.
 
-    style ``default``: diverging heatmap (blue negative, red positive, symmetric around 0, colour-blind
+    style ``default``: diverging heatmap (red negative, blue positive, symmetric around 0, colour-blind
     safe RdBu) over the image with boundaries and a colour bar. ``matlab``: the MATLAB demo's look: the
     positive weights only, Gaussian-smoothed (sigma 8 px), jet colormap at alpha 0.5, cyan boundaries,
     colour bar. ``top`` / ``top4``: lime's look: only the k (5 / 4) most positive superpixels shown, the
