@@ -15,7 +15,11 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     e = sub.add_parser("explain", help="explain a model's prediction on an image; print and save the result")
     e.add_argument("image", help=f"image file, or a bundled photo: {', '.join(SAMPLE_IMAGES)}")
-    e.add_argument("--model", default="efficientnet_lite0", help="efficientnet_lite0 (embedded, offline) or a torchvision model name")
+    e.add_argument(
+        "--model",
+        default="efficientnet_lite0",
+        help="efficientnet_lite0 (embedded, offline) or a torchvision model name",
+    )
     e.add_argument("--num-samples", type=int, default=None, help="perturbed images (default 1000)")
     e.add_argument("--segmentation", default=None, help="slic (default), quickshift, felzenszwalb, watershed or grid")
     e.add_argument("--n-segments", type=int, default=None, help="about how many superpixels (slic, watershed, grid)")

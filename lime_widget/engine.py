@@ -62,18 +62,12 @@ def make_rng(random_state: int | np.random.Generator | None) -> tuple[np.random.
 
 
 def library_versions() -> dict[str, str]:
-    import sklearn
-    import skimage
-    import torch
+    from importlib.metadata import version
 
-    return {
-        "lime_widget": __version__,
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "torch": torch.__version__,
-        "scikit-image": skimage.__version__,
-        "scikit-learn": sklearn.__version__,
-    }
+    out = {"lime_widget": __version__, "python": platform.python_version()}
+    for dist in ("numpy", "torch", "torchvision", "scikit-image", "scikit-learn"):
+        out[dist] = version(dist)
+    return out
 
 
 def explain(

@@ -187,7 +187,6 @@ class Explanation:
 
     def with_model(self, model: Any) -> Explanation:
         """A copy of this explanation that re-scores with ``model`` (e.g. after ``from_json``)."""
-        from .classifiers import Classifier
         from .engine import as_classifier
         from .perturb import Composer
 
@@ -201,7 +200,9 @@ class Explanation:
 
         return explanation_figure(self, label=label, style=style, **kwargs)
 
-    def save_png(self, path: str | Path, label: LabelRef = None, style: str | None = None, dpi: int = 120, **kwargs: Any) -> Path:
+    def save_png(
+        self, path: str | Path, label: LabelRef = None, style: str | None = None, dpi: int = 120, **kwargs: Any
+    ) -> Path:
         """Write the figure to a PNG file and return its path."""
         import matplotlib.pyplot as plt
 

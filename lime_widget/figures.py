@@ -141,5 +141,3 @@ def image_grid(images: list[np.ndarray], titles: list[str] | None = None, cols: 
                 ax.set_title(titles[i], fontsize=9)
     fig.tight_layout()
     return fig  # type: ignore[return-value]
-
-

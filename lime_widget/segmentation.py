@@ -34,7 +34,11 @@ def relabel(labels: np.ndarray) -> np.ndarray:
     if labels.ndim != 2:
         raise SegmentationError(f"a label map must be 2-D (H, W); got shape {labels.shape}")
     if not (np.issubdtype(labels.dtype, np.integer) or labels.dtype == np.bool_):
-        if np.issubdtype(labels.dtype, np.floating) and np.all(np.isfinite(labels)) and np.all(labels == np.round(labels)):
+        if (
+            np.issubdtype(labels.dtype, np.floating)
+            and np.all(np.isfinite(labels))
+            and np.all(labels == np.round(labels))
+        ):
             labels = labels.astype(np.int64)
         else:
             raise SegmentationError(f"a label map must hold integer ids; got dtype {labels.dtype}")

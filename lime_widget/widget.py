@@ -80,7 +80,7 @@ class LimeWidget(anywidget.AnyWidget):
             )
         exp = explanation
         k = exp.n_segments
-        h, w = display_size(*exp.segments.shape, max_display_side)
+        h, w = display_size(exp.segments.shape[0], exp.segments.shape[1], max_display_side)
         seg_small = resize_nearest(exp.segments, (h, w))
         dtype = "uint16" if k <= 65535 else "uint32"
         self._exp = exp
@@ -211,7 +211,9 @@ class LimeWidget(anywidget.AnyWidget):
     def _validate_visible(self, proposal: dict[str, Any]) -> list[bool]:
         value = list(proposal["value"])
         if self.n_segments and len(value) != self.n_segments:
-            raise traitlets.TraitError(f"visible must have {self.n_segments} entries (one per superpixel); got {len(value)}")
+            raise traitlets.TraitError(
+                f"visible must have {self.n_segments} entries (one per superpixel); got {len(value)}"
+            )
         return value
 
     def _report(self, message: str) -> None:
@@ -222,7 +224,9 @@ class LimeWidget(anywidget.AnyWidget):
 
     # ------------------------------------------------------------------ scoring
     def _on_mask_change(self, change: dict[str, Any]) -> None:
-        from_front_end = "visible" in getattr(self, "_property_lock", {}) or "rev" in getattr(self, "_property_lock", {})
+        from_front_end = "visible" in getattr(self, "_property_lock", {}) or "rev" in getattr(
+            self, "_property_lock", {}
+        )
         if change["name"] == "visible" and not from_front_end:
             # Python code set the mask: give it a new revision so the view never shows a stale score.
             self.rev = self.rev + 1
@@ -294,10 +298,19 @@ class LimeWidget(anywidget.AnyWidget):
     def _rows(self, probs: np.ndarray) -> list[dict[str, Any]]:
         ranks = _ranks(probs)
         order = np.argsort(-probs, kind="stable")
-        ids = list(dict.fromkeys([*order[:N_TOP_ROWS].tolist(), *self._exp.top_labels, *np.argsort(-self._original, kind="stable")[:N_TOP_ROWS].tolist()]))
+        ids = list(
+            dict.fromkeys(
+                [
+                    *order[:N_TOP_ROWS].tolist(),
+                    *self._exp.top_labels,
+                    *np.argsort(-self._original, kind="stable")[:N_TOP_ROWS].tolist(),
+                ]
+            )
+        )
         ids.sort(key=lambda c: ranks[c])
         return [
-            {"id": int(c), "name": self._exp.label_names[c], "prob": float(probs[c]), "rank": int(ranks[c])} for c in ids
+            {"id": int(c), "name": self._exp.label_names[c], "prob": float(probs[c]), "rank": int(ranks[c])}
+            for c in ids
         ]
 
 

@@ -74,12 +74,31 @@ def jupyter_server(root: Path, app: str = "lab") -> Iterator[JupyterServer]:
     runtime = root / ".runtime"
     runtime.mkdir(exist_ok=True)
     log = root / f"jupyter-{app}.log"
-    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(runtime), LIME_NUM_SAMPLES=os.environ.get("LIME_NUM_SAMPLES", "120"))
+    # User settings: no news/update pop-up over the page (the machine is offline anyway).
+    settings = root / ".settings"
+    notif = settings / "@jupyterlab" / "apputils-extension"
+    notif.mkdir(parents=True, exist_ok=True)
+    (notif / "notification.jupyterlab-settings").write_text('{"fetchNews": "false", "checkForUpdates": false}')
+    env = dict(
+        os.environ,
+        JUPYTER_RUNTIME_DIR=str(runtime),
+        JUPYTERLAB_SETTINGS_DIR=str(settings),
+        LIME_NUM_SAMPLES=os.environ.get("LIME_NUM_SAMPLES", "120"),
+    )
     cmd = [
-        sys.executable, "-m", "jupyter", "lab" if app == "lab" else "notebook",
-        "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-        "--ServerApp.disable_check_xsrf=True", "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab" if app == "lab" else "notebook",
+        "--no-browser",
+        "--allow-root",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--ServerApp.disable_check_xsrf=True",
+        "--LabApp.news_url=",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=root)
@@ -158,7 +177,13 @@ class ConsoleLog:
 
     def relevant(self) -> list[str]:
         # The machine is offline: failed requests to outside hosts are not the widget's fault.
-        ignore = ("net::ERR_", "Failed to load resource", "favicon", "ERR_INTERNET_DISCONNECTED", "ERR_NAME_NOT_RESOLVED")
+        ignore = (
+            "net::ERR_",
+            "Failed to load resource",
+            "favicon",
+            "ERR_INTERNET_DISCONNECTED",
+            "ERR_NAME_NOT_RESOLVED",
+        )
         out = [e for e in self.errors if not any(s in e for s in ignore)]
         # Notebook 7.6 itself throws this at start-up with no widget at all (seen on an empty notebook).
         return [e for e in out if not ("reading 'schema'" in e and "notebook_core" in e)]

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import lime_widget as lw
-import lime_widget.segmentation  # noqa: F401  (cell_image and cell_segments use lw.segmentation.grid)
+import lime_widget.segmentation
 
 GRID = 8  # the synthetic images are GRID x GRID cells of CELL px
 CELL = 8

@@ -7,6 +7,7 @@ score, and that the page logged no errors.
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -19,6 +20,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 reason = browser_available()
 if reason:
+    if os.environ.get("LIME_WIDGET_REQUIRE_BROWSER") == "1":  # CI: a missing browser is a failure
+        raise RuntimeError(f"browser tests required but cannot run: {reason}")
     pytest.skip(reason, allow_module_level=True)
 
 WIDGET_CELL = """import lime_widget as lw
@@ -42,7 +45,7 @@ def write_notebook(root: Path) -> str:
 
 
 def score_attr(page, name: str) -> str | None:
-    return page.get_attribute(f'[data-testid="lime-score"]', name)
+    return page.get_attribute('[data-testid="lime-score"]', name)
 
 
 def wait_scored(page, rev: int, timeout_ms: int = 60_000) -> float:

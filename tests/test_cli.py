@@ -23,8 +23,24 @@ def test_cli_explains_chelsea(tmp_path, capsys):
 def test_cli_image_file_and_errors(tmp_path, capsys):
     p = tmp_path / "img.png"
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (40, 50, 3), dtype=np.uint8)).save(p)
-    assert main(["explain", str(p), "--num-samples", "8", "--segmentation", "grid", "--n-segments", "9",
-                 "--out", str(tmp_path), "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "explain",
+                str(p),
+                "--num-samples",
+                "8",
+                "--segmentation",
+                "grid",
+                "--n-segments",
+                "9",
+                "--out",
+                str(tmp_path),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "img_lime.json").exists()
     assert main(["explain", str(tmp_path / "missing.png"), "--no-progress"]) == 2
     assert "not found" in capsys.readouterr().err

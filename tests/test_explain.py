@@ -49,7 +49,14 @@ def test_planted_cue_with_lime_and_matlab_presets(planted):
     img, clf, cells = planted
     for preset in ("lime", "matlab"):
         exp = lw.explain(
-            img, clf, preset=preset, segments=cell_segments(), hide="gray", num_samples=300, labels=["cue"], progress=False
+            img,
+            clf,
+            preset=preset,
+            segments=cell_segments(),
+            hide="gray",
+            num_samples=300,
+            labels=["cue"],
+            progress=False,
         )
         assert set(exp.top_segments("cue", k=2).tolist()) == set(cells), preset
 
@@ -60,7 +67,13 @@ def test_linear_classifier_weights_are_recovered():
     beta[50] = 0.05
     clf = linear_model(beta)
     exp = lw.explain(
-        cell_image(), clf, segments=cell_segments(), hide="black", num_samples=300, ridge_alpha=0.0, labels=[1],
+        cell_image(),
+        clf,
+        segments=cell_segments(),
+        hide="black",
+        num_samples=300,
+        ridge_alpha=0.0,
+        labels=[1],
         progress=False,
     )
     np.testing.assert_allclose(exp.weights(1), beta, atol=1e-8)
@@ -68,8 +81,16 @@ def test_linear_classifier_weights_are_recovered():
     assert exp.r2(1) == pytest.approx(1.0)
     assert exp.local_prediction(1) == pytest.approx(exp.probabilities[1])
     # class 0 is 1 - class 1, so its weights are the negatives
-    exp2 = lw.explain(cell_image(), clf, segments=cell_segments(), hide="black", num_samples=300, ridge_alpha=0.0,
-                      top_labels=2, progress=False)
+    exp2 = lw.explain(
+        cell_image(),
+        clf,
+        segments=cell_segments(),
+        hide="black",
+        num_samples=300,
+        ridge_alpha=0.0,
+        top_labels=2,
+        progress=False,
+    )
     np.testing.assert_allclose(exp2.weights(0), -exp2.weights(1), atol=1e-8)
 
 
@@ -158,8 +179,13 @@ def test_nan_in_a_later_batch_is_located():
         return out
 
     with pytest.raises(ModelOutputError, match=r"samples 16\.\.23.*sample 18"):
-        lw.explain(cell_image(), lw.FunctionClassifier(fn, batch_size=8), segments=cell_segments(), num_samples=40,
-                   progress=False)
+        lw.explain(
+            cell_image(),
+            lw.FunctionClassifier(fn, batch_size=8),
+            segments=cell_segments(),
+            num_samples=40,
+            progress=False,
+        )
 
 
 def test_single_output_models_become_binary():
@@ -169,7 +195,9 @@ def test_single_output_models_become_binary():
     exp = lw.explain(cell_image(), clf, segments=cell_segments(), num_samples=40, progress=False)
     assert exp.probabilities.shape == (2,)
     logit = lw.FunctionClassifier(lambda b: b.mean(axis=(1, 2, 3)) / 50.0 - 2.0, output="logits")
-    assert lw.explain(cell_image(), logit, segments=cell_segments(), num_samples=20, progress=False).probabilities.sum() == pytest.approx(1)
+    assert lw.explain(
+        cell_image(), logit, segments=cell_segments(), num_samples=20, progress=False
+    ).probabilities.sum() == pytest.approx(1)
 
 
 def test_parameter_errors(planted):
@@ -187,8 +215,12 @@ def test_parameter_errors(planted):
     with pytest.raises(ValueError, match="output"):
         lw.FunctionClassifier(lambda b: b, output="scores")
     with pytest.raises(ValueError, match="labels"):
-        lw.explain(img, lw.FunctionClassifier(lambda b: np.full((len(b), 2), 0.5), labels=["a", "b", "c"]),
-                   num_samples=10, progress=False)
+        lw.explain(
+            img,
+            lw.FunctionClassifier(lambda b: np.full((len(b), 2), 0.5), labels=["a", "b", "c"]),
+            num_samples=10,
+            progress=False,
+        )
 
 
 def test_json_round_trip_is_exact(planted, tmp_path):
@@ -196,8 +228,20 @@ def test_json_round_trip_is_exact(planted, tmp_path):
     exp = lw.explain(img, clf, num_samples=60, segmentation="slic", n_segments=20, top_labels=2, progress=False)
     text = exp.to_json()
     back = lw.Explanation.from_json(text)
-    for name in ("image", "segments", "fill", "probabilities", "coef", "intercepts", "r2_scores", "local_predictions",
-                 "masks", "sample_scores", "distances", "kernel_weights"):
+    for name in (
+        "image",
+        "segments",
+        "fill",
+        "probabilities",
+        "coef",
+        "intercepts",
+        "r2_scores",
+        "local_predictions",
+        "masks",
+        "sample_scores",
+        "distances",
+        "kernel_weights",
+    ):
         a, b = getattr(exp, name), getattr(back, name)
         assert a.dtype == b.dtype and a.shape == b.shape, name
         np.testing.assert_array_equal(a, b, err_msg=name)
@@ -229,8 +273,13 @@ def test_function_classifier_with_input_size_composes_small():
         seen.append(b.shape)
         return np.full((len(b), 2), 0.5)
 
-    lw.explain(cell_image(), lw.FunctionClassifier(fn, input_size=(32, 32)), segments=cell_segments(), num_samples=10,
-               progress=False)
+    lw.explain(
+        cell_image(),
+        lw.FunctionClassifier(fn, input_size=(32, 32)),
+        segments=cell_segments(),
+        num_samples=10,
+        progress=False,
+    )
     assert seen[0][1:] == (32, 32, 3)
 
 

@@ -33,8 +33,9 @@ class SlowCounting:
 def make_widget(delay: float = 0.0) -> tuple[LimeWidget, SlowCounting]:
     fn = SlowCounting()
     clf = lw.FunctionClassifier(fn, labels=["dark", "bright"])
-    exp = lw.explain(cell_image(), clf, segments=cell_segments(), hide="black", num_samples=80, top_labels=2,
-                     progress=False)
+    exp = lw.explain(
+        cell_image(), clf, segments=cell_segments(), hide="black", num_samples=80, top_labels=2, progress=False
+    )
     fn.delay = delay
     fn.calls = 0
     return LimeWidget(exp), fn
@@ -163,8 +164,9 @@ def test_model_errors_become_messages_in_the_widget():
             raise RuntimeError("GPU on fire")
         return fn(batch)
 
-    exp = lw.explain(cell_image(), lw.FunctionClassifier(flaky), segments=cell_segments(), num_samples=40,
-                     progress=False)
+    exp = lw.explain(
+        cell_image(), lw.FunctionClassifier(flaky), segments=cell_segments(), num_samples=40, progress=False
+    )
     w = LimeWidget(exp)
     state["fail"] = True
     front_end_toggle(w, 1)
@@ -177,8 +179,14 @@ def test_to_png_and_explore():
     w, _ = make_widget()
     png = w.to_png()
     assert png.startswith(b"\x89PNG")
-    w2 = lw.explore(cell_image(), lw.FunctionClassifier(SlowCounting()), segments=cell_segments(), num_samples=20,
-                    progress=False, max_display_side=32)
+    w2 = lw.explore(
+        cell_image(),
+        lw.FunctionClassifier(SlowCounting()),
+        segments=cell_segments(),
+        num_samples=20,
+        progress=False,
+        max_display_side=32,
+    )
     assert (w2.width, w2.height) == (32, 32) and len(w2.segments_bytes) == 32 * 32 * 2
 
 
