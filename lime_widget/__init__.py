@@ -20,6 +20,9 @@ _EXPORTS = {
     "ModelOutputError": "classifiers",
     "Preprocess": "classifiers",
     "TorchClassifier": "classifiers",
+    "compare_rankings": "cam",
+    "gradcam": "cam",
+    "superpixel_scores": "cam",
     "explain": "engine",
     "Explanation": "explanation",
     "ImageError": "images",
@@ -33,11 +36,17 @@ _EXPORTS = {
     "preset": "presets",
     "SegmentationError": "segmentation",
     "segment": "segmentation",
+    "curves_figure": "sensitivity",
+    "deletion_curve": "sensitivity",
+    "flip_search": "sensitivity",
+    "random_ranking": "sensitivity",
+    "ranking_from_weights": "sensitivity",
     "LimeWidget": "widget",
     "explore": "widget",
 }
 
 if TYPE_CHECKING:
+    from .cam import compare_rankings, gradcam, superpixel_scores
     from .classifiers import Classifier, FunctionClassifier, ModelOutputError, Preprocess, TorchClassifier
     from .engine import explain
     from .explanation import Explanation
@@ -45,6 +54,7 @@ if TYPE_CHECKING:
     from .models import ModelUnavailableError, imagenet_categories, load_model
     from .presets import PRESETS, preset
     from .segmentation import SegmentationError, segment
+    from .sensitivity import curves_figure, deletion_curve, flip_search, random_ranking, ranking_from_weights
     from .widget import LimeWidget, explore
 
 __all__ = sorted([*_EXPORTS, "__version__"])

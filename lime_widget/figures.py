@@ -141,3 +141,47 @@ def image_grid(images: list[np.ndarray], titles: list[str] | None = None, cols: 
                 ax.set_title(titles[i], fontsize=9)
     fig.tight_layout()
     return fig  # type: ignore[return-value]
+
+
+def segments_figure(
+    image: np.ndarray,
+    segments: np.ndarray,
+    *,
+    ids: bool = False,
+    colour: tuple[float, float, float] = (1.0, 1.0, 0.0),
+    ax: Axes | None = None,
+    title: str | None = None,
+    fontsize: float = 7.0,
+) -> Figure:
+    """Draw superpixel boundaries over an image, optionally with each superpixel's id at its centre.
+
+    image: uint8 (H, W, 3); segments: int (H, W) with ids 0..K-1; colour: boundary colour (RGB in 0..1).
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        h, w = segments.shape
+        fig, ax = plt.subplots(figsize=(6.0, 6.0 * h / w))
+    else:
+        fig = ax.figure  # type: ignore[assignment]
+    ax.imshow(_blend(image, colour, boundary_mask(segments)))
+    ax.axis("off")
+    k = int(segments.max()) + 1
+    ax.set_title(title if title is not None else f"{k} superpixels")
+    if ids:
+        yy, xx = np.indices(segments.shape)
+        counts = np.maximum(np.bincount(segments.ravel(), minlength=k), 1)
+        cy = np.bincount(segments.ravel(), weights=yy.ravel(), minlength=k) / counts
+        cx = np.bincount(segments.ravel(), weights=xx.ravel(), minlength=k) / counts
+        for i in range(k):
+            ax.text(
+                cx[i],
+                cy[i],
+                str(i),
+                ha="center",
+                va="center",
+                fontsize=fontsize,
+                color="black",
+                bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7},
+            )
+    return fig  # type: ignore[return-value]

@@ -180,3 +180,18 @@ def test_compare_rankings():
         compare_rankings(a, a, k=0)
     with pytest.raises(ValueError, match="same length"):
         compare_rankings(a, a[:3])
+
+
+def test_gradcam_figure_masks_nan_and_has_a_colour_bar(region_clf):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from lime_widget.cam import gradcam_figure
+
+    res = gradcam(cell_image(), region_clf, label=1)
+    fig = gradcam_figure(res, cell_image())
+    assert len(fig.axes) == 2  # the image and its colour bar
+    assert "region" in fig.axes[0].get_title()
+    plt.close(fig)

@@ -121,6 +121,14 @@ def test_curves_figure_puts_areas_in_the_legend(planted_exp):
 
 
 def test_public_names_are_exported():
-    for name in ("gradcam", "superpixel_scores", "compare_rankings", "deletion_curve", "flip_search",
-                 "ranking_from_weights", "random_ranking", "curves_figure"):
+    for name in (
+        "gradcam",
+        "superpixel_scores",
+        "compare_rankings",
+        "deletion_curve",
+        "flip_search",
+        "ranking_from_weights",
+        "random_ranking",
+        "curves_figure",
+    ):
         assert callable(getattr(lw, name)), name
