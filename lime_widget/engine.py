@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import platform
 import time
 from collections.abc import Sequence
@@ -140,7 +141,7 @@ def explain(
 
     t_seg = time.perf_counter()
     if segments is not None:
-        seg = relabel(segments)
+        seg = _as_label_map(segments)
         if seg.shape != img.shape[:2]:
             raise ValueError(f"segments has shape {seg.shape} but the image is {img.shape[:2]}")
         seg_name: Any = "given"
@@ -221,6 +222,17 @@ def explain(
         timings=timings,
         _composer=composer,
     )
+
+
+def _as_label_map(segments: np.ndarray) -> np.ndarray:
+    """A new int32 copy of segments with ids 0..K-1: what :func:`relabel` returns, without its sort when the
+    ids are already consecutive from 0 (always the case for lime_widget's own segmentations)."""
+    arr = np.asarray(segments)
+    if arr.ndim == 2 and arr.size and np.issubdtype(arr.dtype, np.integer):
+        lo, hi = int(arr.min()), int(arr.max())
+        if lo == 0 and hi < arr.size and np.all(np.bincount(arr.ravel().astype(np.intp, copy=False)) > 0):
+            return arr.astype(np.int32)
+    return relabel(arr)
 
 
 def _class_id(label: int | str, names: list[str]) -> int:

@@ -95,7 +95,9 @@ class Composer:
     The original and the fill are brought to the classifier's input resolution once (its resize and crop);
     each mask then becomes ``where(keep[labels], original, fill)`` on the classifier's device, so the
     all-visible mask reproduces the model input of the original exactly and hiding superpixel k changes
-    only the pixels labelled k.
+    only the pixels labelled k. Batches come out in the layout the classifier prefers
+    (``classifier.channels_last``): composing straight into channels-last memory costs nothing, while
+    converting a composed batch would cost a copy.
     """
 
     def __init__(self, image: np.ndarray, segments: np.ndarray, fill: np.ndarray, classifier: Classifier) -> None:
@@ -114,9 +116,13 @@ class Composer:
         elif classifier.input_dtype == torch.uint8:
             self.original, self.fill, self.labels = img.to(device), fil.to(device), seg.to(device)
         else:
-            self.original = img.float().div(255.0).to(device)
-            self.fill = fil.float().div(255.0).to(device)
+            self.original = img.float().div_(255.0).to(device)
+            self.fill = fil.float().div_(255.0).to(device)
             self.labels = seg.to(device)
+        self.channels_last = bool(getattr(classifier, "channels_last", False))
+        if self.channels_last:  # (h, w, 3) copies to compose from
+            self._original_hwc = self.original.permute(1, 2, 0).contiguous()
+            self._fill_hwc = self.fill.permute(1, 2, 0).contiguous()
 
     @property
     def input_size(self) -> tuple[int, int]:
@@ -124,11 +130,16 @@ class Composer:
         return int(self.original.shape[1]), int(self.original.shape[2])
 
     def compose(self, masks: np.ndarray | torch.Tensor) -> torch.Tensor:
-        """masks: bool (b, K), True = visible. Returns composed images (b, 3, h, w) on the device."""
+        """masks: bool (b, K), True = visible. Returns composed images (b, 3, h, w) on the device.
+
+        The result is channels-last in memory when the classifier prefers it (same values, other strides).
+        """
         m = torch.as_tensor(masks, dtype=torch.bool).to(self.original.device)
         if m.ndim != 2 or m.shape[1] != self.n_segments:
             raise ValueError(f"masks must have shape (b, {self.n_segments}); got {tuple(m.shape)}")
         keep = m[:, self.labels]  # (b, h, w)
+        if self.channels_last:
+            return torch.where(keep[..., None], self._original_hwc, self._fill_hwc).permute(0, 3, 1, 2)
         return torch.where(keep[:, None], self.original[None], self.fill[None])
 
     def score(
