@@ -24,6 +24,8 @@ _EXPORTS = {
     "gradcam": "cam",
     "superpixel_scores": "cam",
     "explain": "engine",
+    "predict": "predict",
+    "Prediction": "predict",
     "Explanation": "explanation",
     "ImageError": "images",
     "load_image": "images",
@@ -52,6 +54,7 @@ if TYPE_CHECKING:
     from .explanation import Explanation
     from .images import ImageError, load_image, sample_image, to_rgb_uint8
     from .models import ModelUnavailableError, imagenet_categories, load_model
+    from .predict import Prediction, predict
     from .presets import PRESETS, preset
     from .segmentation import SegmentationError, segment
     from .sensitivity import curves_figure, deletion_curve, flip_search, random_ranking, ranking_from_weights

@@ -305,3 +305,12 @@ def test_torchvision_model_offline_gives_clear_error(monkeypatch):
         lw.load_model("not_a_model")
     clf = lw.load_model("resnet18", pretrained=False)
     assert clf.preprocess is not None and clf.preprocess.crop == 224 and len(clf.labels or []) == 1000
+
+
+def test_predict_matches_the_explanations_original_scores(planted, embedded_model):
+    img, clf, _ = planted
+    exp = lw.explain(img, clf, segments=cell_segments(), num_samples=20, progress=False)
+    np.testing.assert_array_equal(lw.predict(img, clf).probabilities, exp.probabilities)
+    pred = lw.predict(lw.sample_image("chelsea"), embedded_model)
+    assert pred.top(1)[0][0] == "Egyptian cat" and pred.label_names[pred.top_label] == "Egyptian cat"
+    assert [name for name, _ in pred.top(3)] == ["Egyptian cat", "tabby", "tiger cat"]
