@@ -17,10 +17,11 @@ import torch
 OutputKind = Literal["logits", "probabilities"]
 _INTERPOLATIONS = ("bilinear", "bicubic", "nearest")
 
-#: On CPU a torch model runs fastest on small batches whose activations stay in the cache: about 8 images
-#: of 224x224 per batch (on a 2-core EPYC, EfficientNet-Lite0 and ResNet-18 score 2-4x more images per second
-#: at batch 4-8 than at 64; see docs/benchmarks.md). Larger inputs get proportionally fewer images per batch.
-CPU_BATCH_PIXELS = 8 * 224 * 224
+#: On CPU a torch model runs fastest on small batches whose activations stay in the cache: about 4 images
+#: of 224x224 per batch (on a 2-core EPYC, EfficientNet-Lite0 scores ~125 images/s at batch 4, ~75 at 8 and
+#: ~20 at 64; ResNet-18 ~80 at 4-6 and ~40 at 64; see docs/benchmarks.md). Smaller inputs get
+#: proportionally more images per batch, larger ones fewer.
+CPU_BATCH_PIXELS = 4 * 224 * 224
 MAX_AUTO_BATCH = 64
 AUTO_BATCH_BYTES = 256 * 2**20
 
@@ -176,7 +177,7 @@ class TorchClassifier(Classifier):
     labels: class names, index = class id. device: where to run (default: the module's device).
     output: what the module returns: ``logits`` (softmax is applied) or ``probabilities`` (checked to
     sum to 1). A single output column is read as a binary classifier (sigmoid for logits).
-    batch_size: images per forward pass; None picks one per input size (on CPU about 8 images of 224x224,
+    batch_size: images per forward pass; None picks one per input size (on CPU about 4 images of 224x224,
     where the cache makes small batches fastest; elsewhere up to 64 and about 256 MB of input).
     channels_last: feed 4-D inputs in channels-last memory layout (faster for convolutions on CPU); None =
     on for CPU, off otherwise. The module itself is not touched; if it rejects such an input (a ``view`` on

@@ -42,9 +42,7 @@ def as_classifier(model: Any) -> Classifier:
         pass
     if callable(model):
         return FunctionClassifier(model)
-    raise TypeError(
-        f"model must be a lime_widget classifier, a model name or a callable; got {type(model).__name__}"
-    )
+    raise TypeError(f"model must be a lime_widget classifier, a model name or a callable; got {type(model).__name__}")
 
 
 def make_rng(random_state: int | np.random.Generator | None) -> tuple[np.random.Generator, int]:
@@ -63,6 +61,13 @@ def make_rng(random_state: int | np.random.Generator | None) -> tuple[np.random.
 
 
 def library_versions() -> dict[str, str]:
+    """Versions of the libraries an explanation depends on (a new dict each call)."""
+    return dict(_library_versions())
+
+
+@functools.lru_cache(maxsize=1)
+def _library_versions() -> dict[str, str]:
+    # importlib.metadata reads and parses each package's METADATA file (~20 ms in all): once per process
     from importlib.metadata import version
 
     out = {"lime_widget": __version__, "python": platform.python_version()}

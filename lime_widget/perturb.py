@@ -50,9 +50,10 @@ def fill_image(
             k = int(segments.max()) + 1
             flat = segments.ravel()
             counts = np.bincount(flat, minlength=k).astype(np.float64)
-            means = np.stack(
-                [np.bincount(flat, weights=image[..., c].ravel(), minlength=k) for c in range(3)], axis=1
-            ) / np.maximum(counts, 1)[:, None]
+            means = (
+                np.stack([np.bincount(flat, weights=image[..., c].ravel(), minlength=k) for c in range(3)], axis=1)
+                / np.maximum(counts, 1)[:, None]
+            )
             return np.round(means).astype(np.uint8)[segments]
         if hide == "black":
             return np.zeros_like(image)
