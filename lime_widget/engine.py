@@ -171,7 +171,7 @@ def explain(
     probs = scores[0].copy()
     names = clf.label_names(probs.shape[0])
     if labels is not None:
-        chosen = [_class_id(x, names) for x in labels]
+        chosen = [class_id(x, names) for x in labels]
         if not chosen:
             raise ValueError("labels must name at least one class")
     else:
@@ -240,7 +240,8 @@ def _as_label_map(segments: np.ndarray) -> np.ndarray:
     return relabel(arr)
 
 
-def _class_id(label: int | str, names: list[str]) -> int:
+def class_id(label: int | str, names: list[str]) -> int:
+    """The class id of a name or an id, checked against the model's C class names."""
     if isinstance(label, str):
         if label not in names:
             raise ValueError(f"unknown class name {label!r}")

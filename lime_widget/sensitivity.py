@@ -87,17 +87,9 @@ def random_ranking(n_segments: int, rng: int | np.random.Generator | None = None
 
 
 def _label_id(explanation: Explanation, label: int | str | None) -> int:
-    names = explanation.label_names
-    if label is None:
-        return int(explanation.top_labels[0])
-    if isinstance(label, str):
-        if label not in names:
-            raise KeyError(f"unknown class name {label!r}")
-        return names.index(label)
-    i = int(label)
-    if not 0 <= i < len(names):
-        raise ValueError(f"class id {i} is out of range; the model has {len(names)} classes")
-    return i
+    from .engine import class_id
+
+    return int(explanation.top_labels[0]) if label is None else class_id(label, explanation.label_names)
 
 
 def _check_ranking(ranking: Any, k: int, *, full: bool) -> np.ndarray:

@@ -85,7 +85,7 @@ class LimeWidget(anywidget.AnyWidget):
         dtype = "uint16" if k <= 65535 else "uint32"
         self._exp = exp
         self._original = exp.probabilities.copy()
-        self._original_rank = _ranks(self._original)
+        self._original_top = np.argsort(-self._original, kind="stable")[:N_TOP_ROWS].tolist()
         self._cond = threading.Condition()
         self._state_lock = threading.RLock()
         self._pending: tuple[tuple[bool, ...], int] | None = None
@@ -303,7 +303,7 @@ class LimeWidget(anywidget.AnyWidget):
                 [
                     *order[:N_TOP_ROWS].tolist(),
                     *self._exp.top_labels,
-                    *np.argsort(-self._original, kind="stable")[:N_TOP_ROWS].tolist(),
+                    *self._original_top,
                 ]
             )
         )
