@@ -126,7 +126,7 @@ def build_classifier(model: str, opts: Options) -> Any:
     if model == "toy":
         module = _toy_module().to(opts.device)
         pre = lw.Preprocess(resize=(TOY_SIZE, TOY_SIZE), mean=IMAGENET_MEAN, std=IMAGENET_STD)
-        clf = lw.TorchClassifier(module, transform=pre, labels=[f"toy {i}" for i in range(10)], device=opts.device)
+        clf = lw.TorchClassifier(module, transform=pre, class_names=[f"toy {i}" for i in range(10)], device=opts.device)
     elif model == "efficientnet_lite0":
         clf = lw.load_model(model, device=opts.device)
     else:
@@ -297,7 +297,7 @@ def _lime_weights(exp: Any, label: int, k: int) -> np.ndarray:
 
 def mean_fill(image: np.ndarray, segments: np.ndarray) -> np.ndarray:
     """Each superpixel painted with its mean colour (lime's hide_color=None, lime_widget's hide='mean')."""
-    from lime_widget.perturb import fill_image
+    from lime_widget.compose import fill_image
 
     return fill_image(image, segments, "mean")
 
@@ -331,7 +331,7 @@ class Runner:
         return {
             "top_label": int(exp.top_label),
             "top5": top_k(exp.weights(exp.top_label)),
-            "batch_size": int(exp.config["batch_size"]),
+            "batch_size": int(exp.batch_size),
             "channels_last": bool(getattr(self.clf, "channels_last", False)),
             "timings": {k: round(v, 4) for k, v in exp.timings.items()},
         }

@@ -10,28 +10,29 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
-
 # Public name -> module that defines it. Modules load on first use, so ``import lime_widget`` stays fast
 # (torch, scikit-learn, anywidget and the JS bundle are only loaded when needed).
 _EXPORTS = {
     "Classifier": "classifiers",
+    "ClassLookupError": "classifiers",
+    "ExplainConfig": "config",
     "FunctionClassifier": "classifiers",
     "ModelOutputError": "classifiers",
     "Preprocess": "classifiers",
     "TorchClassifier": "classifiers",
-    "compare_rankings": "cam",
-    "gradcam": "cam",
-    "superpixel_scores": "cam",
-    "explain": "engine",
-    "predict": "predict",
-    "Prediction": "predict",
+    "compare_rankings": "class_activation",
+    "gradcam": "class_activation",
+    "superpixel_scores": "class_activation",
+    "explain": "pipeline",
+    "predict": "prediction",
+    "Prediction": "prediction",
     "Explanation": "explanation",
     "ImageError": "images",
     "load_image": "images",
     "sample_image": "images",
     "to_rgb_uint8": "images",
     "ModelUnavailableError": "models",
+    "as_classifier": "models",
     "imagenet_categories": "models",
     "load_model": "models",
     "PRESETS": "presets",
@@ -48,13 +49,21 @@ _EXPORTS = {
 }
 
 if TYPE_CHECKING:
-    from .cam import compare_rankings, gradcam, superpixel_scores
-    from .classifiers import Classifier, FunctionClassifier, ModelOutputError, Preprocess, TorchClassifier
-    from .engine import explain
+    from .class_activation import compare_rankings, gradcam, superpixel_scores
+    from .classifiers import (
+        Classifier,
+        ClassLookupError,
+        FunctionClassifier,
+        ModelOutputError,
+        Preprocess,
+        TorchClassifier,
+    )
+    from .config import ExplainConfig
     from .explanation import Explanation
     from .images import ImageError, load_image, sample_image, to_rgb_uint8
-    from .models import ModelUnavailableError, imagenet_categories, load_model
-    from .predict import Prediction, predict
+    from .models import ModelUnavailableError, as_classifier, imagenet_categories, load_model
+    from .pipeline import explain
+    from .prediction import Prediction, predict
     from .presets import PRESETS, preset
     from .segmentation import SegmentationError, segment
     from .sensitivity import curves_figure, deletion_curve, flip_search, random_ranking, ranking_from_weights
@@ -64,6 +73,15 @@ __all__ = sorted([*_EXPORTS, "__version__"])
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # read from the installed package's metadata, on first use (keeps import fast)
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            value: Any = version("lime-widget")
+        except PackageNotFoundError:  # pragma: no cover - a source tree on sys.path without an install
+            value = "0+unknown"
+        globals()[name] = value
+        return value
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'lime_widget' has no attribute {name!r}")

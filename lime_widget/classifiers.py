@@ -2,11 +2,15 @@
 
 Only this module (and ``models``) touches model code. Every adapter takes a batch of composed images as a
 torch tensor (n, 3, h, w) -- uint8, or float in [0, 1] -- and returns float64 probabilities (n, C).
+The helpers every layer above uses to read a model's answer live here too: :func:`class_id` (one lookup,
+one error type), :func:`unwrap_output` and :func:`expand_single_column` (one way to read raw outputs) and
+:func:`check_output` (validation and conversion to probabilities).
 """
 
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -28,6 +32,55 @@ AUTO_BATCH_BYTES = 256 * 2**20
 
 class ModelOutputError(ValueError):
     """The model returned something that is not a valid batch of class scores."""
+
+
+class ClassLookupError(ValueError):
+    """A class given by name or id does not exist (or was not explained)."""
+
+
+def class_id(label: int | str, class_names: Sequence[str]) -> int:
+    """The class id of a class name or an id, checked against the model's C class names.
+
+    Raises :class:`ClassLookupError` naming the value and the valid range.
+    """
+    if isinstance(label, str):
+        if label not in class_names:
+            close = [n for n in class_names if label.lower() in n.lower()][:5]
+            hint = f"; similar names: {', '.join(repr(n) for n in close)}" if close else ""
+            raise ClassLookupError(f"unknown class name {label!r}{hint}")
+        return list(class_names).index(label)
+    if isinstance(label, bool) or not isinstance(label, (int, np.integer)):
+        raise ClassLookupError(f"a class must be an id (int) or a name (str); got {type(label).__name__} {label!r}")
+    i = int(label)
+    if not 0 <= i < len(class_names):
+        raise ClassLookupError(
+            f"class id {i} is out of range; the model has {len(class_names)} classes (0..{len(class_names) - 1})"
+        )
+    return i
+
+
+def unwrap_output(out: Any) -> Any:
+    """The score tensor of a model's raw output: ``out.logits`` (Hugging Face style), the first element of a
+    tuple or list, or ``out`` itself."""
+    if hasattr(out, "logits"):
+        return out.logits
+    if isinstance(out, (tuple, list)) and out and isinstance(out[0], (torch.Tensor, np.ndarray)):
+        return out[0]
+    return out
+
+
+def expand_single_column(scores: torch.Tensor, output: str) -> torch.Tensor:
+    """A one-output binary model as two classes. scores: (n,) or (n, C). Returns (n, C') with C' >= 2.
+
+    One logit z becomes (-z/2, z/2), whose softmax is (1 - sigmoid(z), sigmoid(z)); one probability p
+    becomes (1 - p, p). Several columns are returned unchanged.
+    """
+    if scores.ndim == 2 and scores.shape[1] > 1:
+        return scores
+    z = scores.reshape(-1, 1)
+    if output == "logits":
+        return torch.cat([-z / 2, z / 2], dim=1)
+    return torch.cat([1 - z, z], dim=1)
 
 
 @dataclass(frozen=True)
@@ -73,12 +126,12 @@ class Preprocess:
     def changes_geometry(self) -> bool:
         return self.resize is not None or self.crop is not None
 
-    def geometry(self, x: torch.Tensor, *, labels: bool = False) -> torch.Tensor:
-        """Resize and crop x (..., H, W). Label maps (``labels=True``) use nearest-neighbour sampling."""
+    def geometry(self, x: torch.Tensor, *, nearest: bool = False) -> torch.Tensor:
+        """Resize and crop x (..., H, W). ``nearest=True`` samples nearest neighbours (for label maps)."""
         from torchvision.transforms import InterpolationMode
         from torchvision.transforms.v2 import functional as tf
 
-        if labels:
+        if nearest:
             mode, antialias = InterpolationMode.NEAREST_EXACT, False
         else:
             mode, antialias = InterpolationMode(self.interpolation), self.antialias
@@ -102,12 +155,12 @@ class Preprocess:
 class Classifier:
     """Base class of the model adapters.
 
-    Subclasses set ``labels`` (class names or None), ``output`` and ``device`` and implement
-    ``_forward``. ``preprocess`` (a :class:`Preprocess` or None) says at which resolution perturbed
+    Subclasses set ``class_names`` (or None), ``output`` and ``device`` and implement ``_forward``
+    (which returns the raw scores; :meth:`predict` validates them and turns them into probabilities). ``preprocess`` (a :class:`Preprocess` or None) says at which resolution perturbed
     images are composed: after its geometry, or at the image's own resolution when it is None.
     """
 
-    labels: list[str] | None
+    class_names: list[str] | None
     output: OutputKind
     device: torch.device
     preprocess: Preprocess | None
@@ -131,13 +184,19 @@ class Classifier:
         in the whole run (for error messages). Returns float64 probabilities (n, C).
         """
         raw = self._forward(batch)
-        return check_output(raw, batch.shape[0], self.output, first_index=first_index, labels=self.labels)
+        return check_output(raw, batch.shape[0], self.output, first_index=first_index, class_names=self.class_names)
 
-    def label_names(self, n_classes: int) -> list[str]:
+    def names(self, n_classes: int) -> list[str]:
         """Names of the C classes (``class i`` when the model has none)."""
-        if self.labels is not None and len(self.labels) == n_classes:
-            return list(self.labels)
+        if self.class_names is not None and len(self.class_names) == n_classes:
+            return list(self.class_names)
         return [f"class {i}" for i in range(n_classes)]
+
+    @property
+    def labels(self) -> list[str] | None:
+        """Deprecated alias of :attr:`class_names`."""
+        warnings.warn("Classifier.labels is deprecated; use class_names", DeprecationWarning, stacklevel=2)
+        return self.class_names
 
     def auto_batch_size(self, height: int, width: int) -> int:
         """Batch size for inputs of (height, width): at most 64, and about 256 MB of input per batch."""
@@ -151,16 +210,25 @@ def _memory_capped_batch(height: int, width: int, dtype: torch.dtype) -> int:
     return int(max(1, min(MAX_AUTO_BATCH, AUTO_BATCH_BYTES // bytes_per_image)))
 
 
-def _validate_common(labels: Sequence[str] | None, output: str, batch_size: int | None) -> list[str] | None:
+def _validate_common(
+    class_names: Sequence[str] | None, labels: Sequence[str] | None, output: str, batch_size: int | None
+) -> list[str] | None:
     if output not in ("logits", "probabilities"):
         raise ValueError(f"output must be 'logits' or 'probabilities'; got {output!r}")
-    if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
+    if batch_size is not None and (not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1):
         raise ValueError(f"batch_size must be a positive int or None; got {batch_size!r}")
-    if labels is None:
+    if labels is not None:
+        if class_names is not None:
+            raise TypeError("give class_names only (labels is its deprecated old name)")
+        warnings.warn("the labels= argument is deprecated; use class_names=", DeprecationWarning, stacklevel=3)
+        class_names = labels
+    if class_names is None:
         return None
-    names = [str(x) for x in labels]
+    if isinstance(class_names, str):
+        raise TypeError(f"class_names must be a list of names, not one string; got {class_names!r}")
+    names = [str(x) for x in class_names]
     if not names:
-        raise ValueError("labels must not be empty; pass None for unnamed classes")
+        raise ValueError("class_names must not be empty; pass None for unnamed classes")
     return names
 
 
@@ -174,7 +242,7 @@ class TorchClassifier(Classifier):
     (``weights.transforms()``), a :class:`Preprocess`, a callable taking a float (n, 3, H, W) batch in
     [0, 1] and returning the model input (then perturbations are composed at full resolution), or None
     (the image in [0, 1] at full resolution).
-    labels: class names, index = class id. device: where to run (default: the module's device).
+    class_names: class names, index = class id (``labels`` is its deprecated old name). device: where to run (default: the module's device).
     output: what the module returns: ``logits`` (softmax is applied) or ``probabilities`` (checked to
     sum to 1). A single output column is read as a binary classifier (sigmoid for logits).
     batch_size: images per forward pass; None picks one per input size (on CPU about 4 images of 224x224,
@@ -188,16 +256,18 @@ class TorchClassifier(Classifier):
         self,
         module: torch.nn.Module,
         transform: Any = None,
-        labels: Sequence[str] | None = None,
+        class_names: Sequence[str] | None = None,
         device: str | torch.device | None = None,
         output: OutputKind = "logits",
         batch_size: int | None = None,
         copy_to_eval: bool = False,
         channels_last: bool | None = None,
+        *,
+        labels: Sequence[str] | None = None,
     ) -> None:
         if not isinstance(module, torch.nn.Module):
             raise TypeError(f"TorchClassifier needs a torch.nn.Module; got {type(module).__name__}")
-        self.labels = _validate_common(labels, output, batch_size)
+        self.class_names = _validate_common(class_names, labels, output, batch_size)
         self.output = output
         self.batch_size = batch_size
         if module.training:
@@ -240,16 +310,22 @@ class TorchClassifier(Classifier):
             return int(max(1, min(capped, CPU_BATCH_PIXELS // max(1, height * width))))
         return capped
 
+    def prepare(self, batch: torch.Tensor) -> torch.Tensor:
+        """The module's input for a composed float batch (n, 3, h, w) in [0, 1]: the callable transform, or
+        the normalisation of the :class:`Preprocess` (its geometry was applied when composing)."""
+        if self._callable_transform is not None:
+            return self._callable_transform(batch)
+        if self.preprocess is not None:
+            return self.preprocess.normalize(batch)
+        return batch
+
     def _forward(self, batch: torch.Tensor) -> torch.Tensor:
         if self.module.training:
             raise ValueError("the module was switched to training mode after wrapping; call module.eval() again")
         x = batch.to(self.device)
         x = x.float().div_(255.0) if x.dtype == torch.uint8 else x.float()
         with torch.inference_mode():
-            if self._callable_transform is not None:
-                x = self._callable_transform(x)
-            elif self.preprocess is not None:
-                x = self.preprocess.normalize(x)
+            x = self.prepare(x)
             if self.channels_last and x.ndim == 4:
                 try:
                     out = self.module(x.contiguous(memory_format=torch.channels_last))
@@ -259,19 +335,10 @@ class TorchClassifier(Classifier):
                     out = self.module(x.contiguous())
             else:
                 out = self.module(x.contiguous())
-            if hasattr(out, "logits"):
-                out = out.logits
-            elif isinstance(out, (tuple, list)):
-                out = out[0]
+            out = unwrap_output(out)
             if not isinstance(out, torch.Tensor):
                 raise ModelOutputError(f"the module returned {type(out).__name__}; it must return a tensor (n, C)")
-            out = out.float()
-            if out.ndim == 2 and out.shape[1] > 1 and self.output == "logits":
-                out = torch.softmax(out, dim=1)
-            elif self.output == "logits" and (out.ndim == 1 or (out.ndim == 2 and out.shape[1] == 1)):
-                p = torch.sigmoid(out.reshape(-1))
-                out = torch.stack([1 - p, p], dim=1)
-            return out.cpu()
+            return out.float().cpu()
 
 
 def _module_device(module: torch.nn.Module) -> torch.device:
@@ -294,15 +361,17 @@ class FunctionClassifier(Classifier):
     def __init__(
         self,
         fn: Callable[[np.ndarray], Any],
-        labels: Sequence[str] | None = None,
+        class_names: Sequence[str] | None = None,
         output: OutputKind = "probabilities",
         input_size: tuple[int, int] | None = None,
         batch_size: int | None = None,
+        *,
+        labels: Sequence[str] | None = None,
     ) -> None:
         if not callable(fn):
             raise TypeError(f"FunctionClassifier needs a callable; got {type(fn).__name__}")
         self.fn = fn
-        self.labels = _validate_common(labels, output, batch_size)
+        self.class_names = _validate_common(class_names, labels, output, batch_size)
         self.output = output
         self.batch_size = batch_size
         self.device = torch.device("cpu")
@@ -313,36 +382,24 @@ class FunctionClassifier(Classifier):
     def input_dtype(self) -> torch.dtype:
         return torch.uint8 if self.preprocess is None else torch.float32
 
-    def _forward(self, batch: torch.Tensor) -> np.ndarray:
+    def _forward(self, batch: torch.Tensor) -> Any:
         if batch.dtype != torch.uint8:
             batch = (batch.float() * 255.0).round_().clamp_(0, 255).to(torch.uint8)
         images = batch.permute(0, 2, 3, 1).contiguous().cpu().numpy()
-        out = self.fn(images)
-        if isinstance(out, torch.Tensor):
-            out = out.detach().cpu().numpy()
-        out = np.asarray(out, dtype=np.float64)
-        if self.output == "logits" and out.ndim == 2 and out.shape[1] > 1:
-            out = _softmax(out)
-        elif self.output == "logits" and (out.ndim == 1 or (out.ndim == 2 and out.shape[1] == 1)):
-            p = 1.0 / (1.0 + np.exp(-out.reshape(-1)))
-            out = np.stack([1 - p, p], axis=1)
-        return out
-
-
-def _softmax(x: np.ndarray) -> np.ndarray:
-    z = x - x.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+        return self.fn(images)
 
 
 def check_output(
-    raw: Any, n: int, output: str, *, first_index: int = 0, labels: Sequence[str] | None = None
+    raw: Any, n: int, output: str, *, first_index: int = 0, class_names: Sequence[str] | None = None
 ) -> np.ndarray:
-    """Validate model scores for a batch of n samples and return float64 probabilities (n, C).
+    """Validate a model's raw scores for a batch of n samples and return float64 probabilities (n, C).
 
-    Probabilities given as a single column p are expanded to two classes (1 - p, p).
+    raw: a tensor, array or nested list (n, C) or (n,), or an object :func:`unwrap_output` reads.
+    output ``logits``: softmax is applied; ``probabilities``: rows must sum to 1. A single column is a
+    binary model (:func:`expand_single_column`).
     """
     where = f"model output for samples {first_index}..{first_index + n - 1}"
+    raw = unwrap_output(raw)
     if isinstance(raw, torch.Tensor):
         raw = raw.detach().cpu().numpy()
     try:
@@ -356,23 +413,21 @@ def check_output(
     if not np.all(np.isfinite(out)):
         bad = int(np.argmax(~np.all(np.isfinite(out), axis=1)))
         raise ModelOutputError(f"{where} contains NaN or infinity (first at sample {first_index + bad})")
-    if out.shape[1] == 1:
-        p = out[:, 0]
-        if np.any(p < -1e-6) or np.any(p > 1 + 1e-6):
-            raise ModelOutputError(
-                f"{where} is one column with values outside [0, 1]; for a logit pass output='logits'"
-            )
-        out = np.stack([1 - p, p], axis=1)
-    if output == "probabilities":
-        if np.any(out < -1e-6):
-            raise ModelOutputError(f"{where} has negative values; if the model returns logits pass output='logits'")
-        sums = out.sum(axis=1)
-        if not np.allclose(sums, 1.0, atol=1e-3):
-            i = int(np.argmax(np.abs(sums - 1.0)))
-            raise ModelOutputError(
-                f"{where}: rows must sum to 1 when probabilities are promised, but sample {first_index + i} sums "
-                f"to {sums[i]:.6g}; if the model returns logits pass output='logits'"
-            )
-    if labels is not None and len(labels) != out.shape[1]:
-        raise ModelOutputError(f"{where} has {out.shape[1]} classes but {len(labels)} labels were given")
-    return out
+    if out.shape[1] == 1 and output == "probabilities" and (np.any(out < -1e-6) or np.any(out > 1 + 1e-6)):
+        raise ModelOutputError(f"{where} is one column with values outside [0, 1]; for a logit pass output='logits'")
+    scores = expand_single_column(torch.from_numpy(out), output)
+    if output == "logits":
+        return torch.softmax(scores, dim=1).numpy()
+    probs = scores.numpy()
+    if np.any(probs < -1e-6):
+        raise ModelOutputError(f"{where} has negative values; if the model returns logits pass output='logits'")
+    sums = probs.sum(axis=1)
+    if not np.allclose(sums, 1.0, atol=1e-3):
+        i = int(np.argmax(np.abs(sums - 1.0)))
+        raise ModelOutputError(
+            f"{where}: rows must sum to 1 when probabilities are promised, but sample {first_index + i} sums "
+            f"to {sums[i]:.6g}; if the model returns logits pass output='logits'"
+        )
+    if class_names is not None and len(class_names) != probs.shape[1]:
+        raise ModelOutputError(f"{where} has {probs.shape[1]} classes but {len(class_names)} class names were given")
+    return probs

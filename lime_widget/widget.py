@@ -19,6 +19,8 @@ import traitlets
 
 from .explanation import Explanation
 from .images import display_size, encode_png, resize_image, resize_nearest
+from .pipeline import explain
+from .segmentation import boundary_mask
 
 log = logging.getLogger("lime_widget")
 STATIC = Path(__file__).parent / "static"
@@ -50,10 +52,8 @@ class LimeWidget(anywidget.AnyWidget):
     segments_dtype = traitlets.Unicode("uint16").tag(sync=True)
     width = traitlets.Int(0).tag(sync=True)
     height = traitlets.Int(0).tag(sync=True)
-    n_segments = traitlets.Int(0).tag(sync=True)
-    labels = traitlets.List(traitlets.Dict()).tag(sync=True)
+    classes = traitlets.List(traitlets.Dict()).tag(sync=True)
     original_scores = traitlets.List(traitlets.Dict()).tag(sync=True)
-    score_kind = traitlets.Unicode("probability").tag(sync=True)
 
     visible = traitlets.List(traitlets.Bool()).tag(sync=True)
     rev = traitlets.Int(0).tag(sync=True)
@@ -92,6 +92,7 @@ class LimeWidget(anywidget.AnyWidget):
         self._busy = False
         self._closed = False
         self._forward_passes = 0
+        self._from_front_end = False
         self._cache_size = int(cache_size)
         self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
         all_on = np.ones(k, dtype=bool)
@@ -104,11 +105,10 @@ class LimeWidget(anywidget.AnyWidget):
             segments_dtype=dtype,
             width=w,
             height=h,
-            n_segments=k,
-            labels=[
+            classes=[
                 {
                     "id": int(c),
-                    "name": exp.label_names[c],
+                    "name": exp.class_names[c],
                     "weights": [float(x) for x in exp.coef[i]],
                     "intercept": float(exp.intercepts[i]),
                     "r2": float(exp.r2_scores[i]),
@@ -117,7 +117,6 @@ class LimeWidget(anywidget.AnyWidget):
                 for i, c in enumerate(exp.top_labels)
             ],
             original_scores=self._rows(self._original),
-            score_kind="probability",
             visible=[True] * k,
             rev=0,
             selected_label=int(exp.top_labels[0]),
@@ -135,6 +134,11 @@ class LimeWidget(anywidget.AnyWidget):
         return self._exp
 
     @property
+    def n_segments(self) -> int:
+        """Number K of superpixels (the length of ``visible``)."""
+        return self._exp.n_segments
+
+    @property
     def probabilities(self) -> np.ndarray:
         """All class scores (C,) for the mask scored last."""
         return self._last_probs.copy()
@@ -147,12 +151,12 @@ class LimeWidget(anywidget.AnyWidget):
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Block until the newest mask is scored (or timeout seconds pass). Returns True when idle."""
         with self._cond:
-            return self._cond.wait_for(lambda: self._pending is None and not self._busy, timeout=timeout)
+            return self._cond.wait_for(
+                lambda: self._closed or (self._pending is None and not self._busy), timeout=timeout
+            )
 
     def to_png(self, path: str | Path | None = None, *, alpha: float = 0.45) -> bytes:
         """PNG of the current view (masked image, heatmap of the selected class if shown, boundaries)."""
-        from .figures import boundary_mask
-
         exp = self._exp
         vis = np.asarray(self.visible, dtype=bool)
         img = exp.masked_image(vis).astype(np.float64) / 255.0
@@ -205,7 +209,12 @@ class LimeWidget(anywidget.AnyWidget):
             data.pop("rev", None)
             self.send_state(["visible", "rev"])
         with self._state_lock:
-            super().set_state(data)
+            # observers run inside super().set_state: the flag tells them the front end wrote the change
+            self._from_front_end = True
+            try:
+                super().set_state(data)
+            finally:
+                self._from_front_end = False
 
     @traitlets.validate("visible")
     def _validate_visible(self, proposal: dict[str, Any]) -> list[bool]:
@@ -224,10 +233,7 @@ class LimeWidget(anywidget.AnyWidget):
 
     # ------------------------------------------------------------------ scoring
     def _on_mask_change(self, change: dict[str, Any]) -> None:
-        from_front_end = "visible" in getattr(self, "_property_lock", {}) or "rev" in getattr(
-            self, "_property_lock", {}
-        )
-        if change["name"] == "visible" and not from_front_end:
+        if change["name"] == "visible" and not self._from_front_end:
             # Python code set the mask: give it a new revision so the view never shows a stale score.
             self.rev = self.rev + 1
             return  # the rev observer enqueues it
@@ -284,7 +290,7 @@ class LimeWidget(anywidget.AnyWidget):
             "label": label,
             "score": float(probs[label]),
             "change": float(probs[label] - self._original[label]),
-            "top": self._exp.label_names[int(np.argmax(probs))],
+            "top": self._exp.class_names[int(np.argmax(probs))],
         }
         self._last_probs = probs
         with self._state_lock, self.hold_sync():
@@ -309,7 +315,7 @@ class LimeWidget(anywidget.AnyWidget):
         )
         ids.sort(key=lambda c: ranks[c])
         return [
-            {"id": int(c), "name": self._exp.label_names[c], "prob": float(probs[c]), "rank": int(ranks[c])}
+            {"id": int(c), "name": self._exp.class_names[c], "prob": float(probs[c]), "rank": int(ranks[c])}
             for c in ids
         ]
 
@@ -330,7 +336,5 @@ def _describe(value: Any) -> str:
 
 def explore(image: Any, model: Any, *, max_display_side: int = 512, **explain_kwargs: Any) -> LimeWidget:
     """Explain ``image`` with ``model`` (same arguments as :func:`lime_widget.explain`) and return the widget."""
-    from .engine import explain
-
     explain_kwargs.setdefault("progress", True)
     return LimeWidget(explain(image, model, **explain_kwargs), max_display_side=max_display_side)

@@ -86,7 +86,7 @@ def test_click_rescores_exactly_and_undo_restores(tmp_path, app):
             with kernel_probe(server, name) as kernel:
                 original = kernel.json("float(w.explanation.probabilities[w.selected_label])")
                 assert original_shown == original
-                assert kernel.json("w.explanation.label_names[w.selected_label]") == "Egyptian cat"
+                assert kernel.json("w.explanation.class_names[w.selected_label]") == "Egyptian cat"
                 target = kernel.json(TARGET_EXPR)
 
                 canvas = page.locator('[data-testid="lime-canvas"]')

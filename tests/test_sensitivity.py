@@ -8,13 +8,13 @@ import pytest
 import lime_widget as lw
 from lime_widget.sensitivity import curves_figure, deletion_curve, flip_search, random_ranking, ranking_from_weights
 
-from .conftest import cell_segments
+from .helpers import cell_segments
 
 
 @pytest.fixture
 def planted_exp(planted):
     img, clf, cells = planted
-    exp = lw.explain(img, clf, segments=cell_segments(), num_samples=300, hide="gray", labels=[1], progress=False)
+    exp = lw.explain(img, clf, segments=cell_segments(), num_samples=300, hide="gray", classes=[1], progress=False)
     return exp, cells
 
 

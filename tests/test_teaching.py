@@ -62,7 +62,7 @@ def test_lime_finds_the_mark(cheater):
     i = int(np.flatnonzero(test.labels == 1)[0])
     seg = lw.segmentation.grid(64, 64, shape=(8, 8))
     exp = lw.explain(test.images[i], cheater, segments=seg, num_samples=200, hide="gray", progress=False)
-    assert exp.label_names[exp.top_label] == "square"
+    assert exp.class_names[exp.top_label] == "square"
     assert exp.top_segments("square", k=1).tolist() == [0]  # the cell holding the mark
 
 

@@ -11,7 +11,7 @@ import pytest
 import lime_widget as lw
 from lime_widget.widget import LimeWidget
 
-from .conftest import cell_image, cell_segments
+from .helpers import cell_image, cell_segments
 
 
 class SlowCounting:
@@ -32,7 +32,7 @@ class SlowCounting:
 
 def make_widget(delay: float = 0.0) -> tuple[LimeWidget, SlowCounting]:
     fn = SlowCounting()
-    clf = lw.FunctionClassifier(fn, labels=["dark", "bright"])
+    clf = lw.FunctionClassifier(fn, class_names=["dark", "bright"])
     exp = lw.explain(
         cell_image(), clf, segments=cell_segments(), hide="black", num_samples=80, top_labels=2, progress=False
     )
@@ -56,8 +56,8 @@ def test_initial_state_is_complete_and_consistent():
     seg = np.frombuffer(w.segments_bytes, dtype="<u2").reshape(w.height, w.width)
     np.testing.assert_array_equal(seg, cell_segments())
     assert w.image_png.startswith(b"\x89PNG") and w.hidden_png.startswith(b"\x89PNG")
-    assert [lab["id"] for lab in w.labels] == exp.top_labels
-    assert w.labels[0]["weights"] == pytest.approx(list(exp.weights(exp.top_labels[0])))
+    assert [lab["id"] for lab in w.classes] == exp.top_labels
+    assert w.classes[0]["weights"] == pytest.approx(list(exp.weights(exp.top_labels[0])))
     assert w.rev == 0 and w.scored_rev == 0 and w.status == "ready" and w.error == ""
     assert w.selected_label == exp.top_labels[0]
     assert {r["id"] for r in w.scores} == {0, 1}
@@ -176,9 +176,34 @@ def test_model_errors_become_messages_in_the_widget():
 
 
 def test_to_png_and_explore():
+    import io
+
+    from PIL import Image
+
+    from lime_widget.segmentation import boundary_mask
+
     w, _ = make_widget()
-    png = w.to_png()
-    assert png.startswith(b"\x89PNG")
+    exp = w.explanation
+    hidden = 9
+    w.visible = [i != hidden for i in range(w.n_segments)]
+    assert w.wait_idle()
+    view = np.asarray(Image.open(io.BytesIO(w.to_png(alpha=0.45))).convert("RGB")).astype(float)
+    assert view.shape == exp.image.shape
+    edges = boundary_mask(exp.segments)
+    np.testing.assert_array_equal(view[edges], np.tile([255, 255, 153], (int(edges.sum()), 1)))
+    inside = (exp.segments == hidden) & ~edges
+    # the hidden cell shows the fill (black) under the heatmap: darker than where the image is visible
+    assert view[inside].mean() < view[(exp.segments == 0) & ~edges].mean() - 20
+    # the heatmap colours follow the weights' signs (RdBu: blue for positive, red for negative): every
+    # visible cell makes "bright" more likely (positive weights) and "dark" less likely (negative ones)
+    plain = exp.image.astype(float)
+    where = (exp.segments == int(np.argmax(exp.weights("bright")))) & ~edges
+    assert exp.weights("bright").min() > 0 and exp.weights("dark").max() < 0
+    for name, sign in (("bright", 1), ("dark", -1)):
+        w.selected_label = exp.class_names.index(name)
+        view = np.asarray(Image.open(io.BytesIO(w.to_png(alpha=0.45))).convert("RGB")).astype(float)
+        overlay = ((view[where] - 0.55 * plain[where]) / 0.45).mean(axis=0)  # undo the alpha blend
+        assert sign * (overlay[2] - overlay[0]) > 50, (name, overlay)
     w2 = lw.explore(
         cell_image(),
         lw.FunctionClassifier(SlowCounting()),

@@ -16,7 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from .classifiers import Classifier, Preprocess
+from .classifiers import Classifier, Preprocess, TorchClassifier, class_id, expand_single_column, unwrap_output
+from .figures import add_colorbar, image_figsize, new_axes, plain_text
+from .images import to_rgb_uint8
+from .segmentation import n_segments_of
 
 _INSTALL_HINT = 'Grad-CAM needs captum: pip install "lime-widget[gradcam]" (or pip install captum)'
 
@@ -111,9 +114,6 @@ def gradcam(image: Any, classifier: Classifier, label: int | str | None = None, 
     import torch
     import torch.nn.functional as F
 
-    from .classifiers import TorchClassifier
-    from .images import to_rgb_uint8
-
     if not isinstance(classifier, TorchClassifier):
         raise TypeError(
             "Grad-CAM needs gradients, so it works with a lime_widget.TorchClassifier only; "
@@ -132,33 +132,12 @@ def gradcam(image: Any, classifier: Classifier, label: int | str | None = None, 
         x = _model_input(img, pre, classifier.device)
 
     def forward(batch: torch.Tensor) -> torch.Tensor:
-        if classifier._callable_transform is not None:
-            batch = classifier._callable_transform(batch)
-        elif pre is not None:
-            batch = pre.normalize(batch)
-        out = module(batch)
-        if hasattr(out, "logits"):
-            out = out.logits
-        elif isinstance(out, (tuple, list)):
-            out = out[0]
-        if out.ndim == 1 or (out.ndim == 2 and out.shape[1] == 1):
-            z = out.reshape(-1, 1)
-            out = torch.cat([-z, z], dim=1) if classifier.output == "logits" else torch.cat([1 - z, z], dim=1)
-        return out
+        return expand_single_column(unwrap_output(module(classifier.prepare(batch))), classifier.output)
 
     with torch.no_grad():
         scores = forward(x)[0]
-    n_classes = int(scores.shape[0])
-    names = classifier.label_names(n_classes)
-    if label is None:
-        label = int(torch.argmax(scores).item())
-    elif isinstance(label, str):
-        if label not in names:
-            raise ValueError(f"unknown class name {label!r}")
-        label = names.index(label)
-    label = int(label)
-    if not 0 <= label < n_classes:
-        raise ValueError(f"class id {label} is out of range; the model has {n_classes} classes")
+    names = classifier.names(int(scores.shape[0]))
+    label = int(torch.argmax(scores).item()) if label is None else class_id(label, names)
     # Gradients are needed: leave any inference_mode / no_grad context of the caller for this call only.
     with torch.inference_mode(False), torch.enable_grad():
         x = x.detach().clone().requires_grad_(True)
@@ -251,7 +230,7 @@ def superpixel_scores(pixel_map: np.ndarray, segments: np.ndarray) -> np.ndarray
     seg = np.asarray(segments)
     if pm.shape != seg.shape:
         raise ValueError(f"pixel_map has shape {pm.shape} but segments has shape {seg.shape}")
-    k = int(seg.max()) + 1
+    k = n_segments_of(seg)
     finite = np.isfinite(pm)
     flat = seg[finite].ravel()
     counts = np.bincount(flat, minlength=k).astype(np.float64)
@@ -298,21 +277,12 @@ def gradcam_figure(
     result: GradCamResult, image: Any, *, ax: Any = None, alpha: float = 0.5, colorbar: bool = True
 ) -> Any:
     """Draw a Grad-CAM map over the image (jet, alpha 0.5, colour bar). Returns the matplotlib Figure."""
-    import matplotlib.pyplot as plt
-
-    from .images import to_rgb_uint8
-
     img = to_rgb_uint8(image)
-    if ax is None:
-        h, w = img.shape[:2]
-        fig, ax = plt.subplots(figsize=(6.0 * (1.18 if colorbar else 1.0), 6.0 * h / w + 0.6))
-    else:
-        fig = ax.figure
+    fig, ax = new_axes(ax, image_figsize(img.shape, colorbar))
     ax.imshow(img)
     im = ax.imshow(np.ma.masked_invalid(result.pixel_map), cmap="jet", alpha=alpha)
-    ax.set_title(f"Grad-CAM: {result.label_name} ({result.layer_name})")
+    ax.set_title(plain_text(f"Grad-CAM: {result.label_name} ({result.layer_name})"))
     ax.axis("off")
     if colorbar:
-        cb = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
-        cb.set_label("Grad-CAM (positive evidence)")
+        add_colorbar(fig, im, ax, "Grad-CAM (positive evidence)")
     return fig

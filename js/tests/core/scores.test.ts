@@ -2,20 +2,13 @@ import { describe, expect, it } from "vitest";
 import {
   classTable,
   findRow,
-  formatPercent,
-  formatProb,
-  formatRankChange,
-  formatRelativeChange,
-  formatSigned,
-  type LabelInfo,
   rankChange,
-  rankChanges,
-  type ScoreRow,
   scoreOf,
   summarize,
   topClassChanged,
   topRow,
-} from "../src/scores";
+} from "../../src/core/scores";
+import type { ClassInfo, ScoreRow } from "../../src/protocol";
 
 const original: ScoreRow[] = [
   { id: 281, name: "tabby", prob: 0.6, rank: 1 },
@@ -32,7 +25,7 @@ const current: ScoreRow[] = [
   { id: 999, name: "toilet tissue", prob: 0.01, rank: 5 },
 ];
 
-const labels: LabelInfo[] = [
+const classes: ClassInfo[] = [
   { id: 281, name: "tabby", weights: [0.1, -0.2], intercept: 0.3, r2: 0.81, original: 0.6 },
   { id: 282, name: "tiger cat", weights: [0.05, 0.02], intercept: 0.2, r2: 0.7, original: 0.25 },
 ];
@@ -53,8 +46,6 @@ describe("rank changes", () => {
     expect(rankChange(original, findRow(current, 281))).toBe(-2);
     expect(rankChange(original, findRow(current, 7))).toBeNull();
     expect(rankChange(original, undefined)).toBeNull();
-    const all = rankChanges(original, current);
-    expect(Object.fromEntries(all)).toEqual({ 282: 1, 285: 1, 281: -2, 7: null, 999: -1 });
   });
 
   it("detects a changed top class", () => {
@@ -110,7 +101,7 @@ describe("classTable", () => {
 
 describe("summarize", () => {
   const base = {
-    labels,
+    classes,
     originalScores: original,
     scores: current,
     surrogate: [0.2, 0.31],
@@ -142,46 +133,10 @@ describe("summarize", () => {
   });
 
   it("falls back to original_scores for the original score", () => {
-    const s = summarize({ ...base, labels: [], selected: 285 });
+    const s = summarize({ ...base, classes: [], selected: 285 });
     expect(s.original).toBe(0.1);
     expect(s.now).toBe(0.3);
     expect(s.surrogate).toBeUndefined();
     expect(s.r2).toBeUndefined();
-  });
-});
-
-describe("formatting", () => {
-  it("formatProb: 4 decimals, dash when missing", () => {
-    expect(formatProb(0.78123)).toBe("0.7812");
-    expect(formatProb(1)).toBe("1.0000");
-    expect(formatProb(-0.00001)).toBe("0.0000");
-    expect(formatProb(undefined)).toBe("—");
-    expect(formatProb(Number.NaN)).toBe("—");
-    expect(formatProb(0.98765, 3)).toBe("0.988");
-  });
-
-  it("formatSigned: explicit sign, no negative zero", () => {
-    expect(formatSigned(0.0123)).toBe("+0.0123");
-    expect(formatSigned(-0.045)).toBe("-0.0450");
-    expect(formatSigned(0)).toBe("0.0000");
-    expect(formatSigned(-0.00001)).toBe("0.0000");
-    expect(formatSigned(null)).toBe("—");
-  });
-
-  it("formatPercent and formatRelativeChange", () => {
-    expect(formatPercent(0.781)).toBe("78.1%");
-    expect(formatPercent(undefined)).toBe("—");
-    expect(formatRelativeChange(-0.3, 0.6)).toBe("-50.0%");
-    expect(formatRelativeChange(0.06, 0.6)).toBe("+10.0%");
-    expect(formatRelativeChange(0.1, -0.5)).toBe("+20.0%");
-    expect(formatRelativeChange(0.1, 0)).toBe("");
-    expect(formatRelativeChange(undefined, 0.5)).toBe("");
-  });
-
-  it("formatRankChange", () => {
-    expect(formatRankChange(2)).toBe("↑2");
-    expect(formatRankChange(-1)).toBe("↓1");
-    expect(formatRankChange(0)).toBe("=");
-    expect(formatRankChange(null)).toBe("new");
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { divergingColor, segmentColors } from "../src/colormap";
-import { composePixels, DEFAULT_BOUNDARY_COLOR } from "../src/compose";
-import { boundaryMask } from "../src/segments";
+import { divergingColor, segmentColors } from "../../src/core/colormap";
+import { composePixels, DEFAULT_BOUNDARY_COLOR } from "../../src/core/compose";
+import { boundaryMask } from "../../src/core/segments";
 
 // 3x2 image, segments:
 // 0 0 1

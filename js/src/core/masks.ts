@@ -83,10 +83,18 @@ export function masksEqual(a: Mask, b: Mask): boolean {
   return true;
 }
 
-/** Coerce an untrusted trait value to a mask of length n (all visible when unusable). */
-export function normalizeMask(value: unknown, n: number): boolean[] {
-  if (Array.isArray(value) && value.length === n) return value.map((v) => v !== false);
-  return allVisible(n);
+/** Coerce an untrusted `visible` value to a mask (false = hidden); empty when it is not a list. */
+export function normalizeMask(value: unknown): boolean[] {
+  return Array.isArray(value) ? value.map((v) => v !== false) : [];
+}
+
+/**
+ * The k of the top-k actions typed as `text`, clamped to 1..n (n = number of superpixels);
+ * `fallback` when the text is not a number.
+ */
+export function clampK(text: string, n: number, fallback: number): number {
+  const raw = Number.parseInt(text, 10);
+  return Number.isFinite(raw) ? Math.min(Math.max(1, n), Math.max(1, raw)) : fallback;
 }
 
 /**
@@ -122,10 +130,6 @@ export class UndoStack<T> {
     return this.past.length;
   }
 
-  get redoDepth(): number {
-    return this.future.length;
-  }
-
   /** Record a new present state. Returns false (and changes nothing) if it equals the present. */
   push(state: T): boolean {
     if (this.equals(state, this.current)) return false;
@@ -138,20 +142,21 @@ export class UndoStack<T> {
 
   /** Step back; returns the new present, or undefined when there is nothing to undo. */
   undo(): T | undefined {
-    const prev = this.past.pop();
-    if (prev === undefined) return undefined;
-    this.future.push(this.current);
-    this.current = prev;
-    return prev;
+    return this.step(this.past, this.future);
   }
 
   /** Step forward again; returns the new present, or undefined when there is nothing to redo. */
   redo(): T | undefined {
-    const next = this.future.pop();
-    if (next === undefined) return undefined;
-    this.past.push(this.current);
-    this.current = next;
-    return next;
+    return this.step(this.future, this.past);
+  }
+
+  /** Make the last state of `from` the present, keeping the present on `to`. */
+  private step(from: T[], to: T[]): T | undefined {
+    const state = from.pop();
+    if (state === undefined) return undefined;
+    to.push(this.current);
+    this.current = state;
+    return state;
   }
 
   /** Forget all history and start again from `state`. */

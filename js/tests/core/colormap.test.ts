@@ -8,7 +8,7 @@ import {
   rgbaToCss,
   segmentColors,
   valueToColor,
-} from "../src/colormap";
+} from "../../src/core/colormap";
 
 describe("divergingColor", () => {
   it("has 11 stops and hits them exactly", () => {

@@ -1,34 +1,8 @@
 /**
- * Score bookkeeping for the panel and the class table, plus number formatting. Pure and DOM-free.
+ * Score bookkeeping for the panel and the class table. Pure and DOM-free.
  */
 
-/** A row of `original_scores` / `scores`: rank 1 = top class. */
-export interface ScoreRow {
-  id: number;
-  name: string;
-  prob: number;
-  rank: number;
-}
-
-/** An explained class (an entry of `labels`). */
-export interface LabelInfo {
-  id: number;
-  name: string;
-  weights: number[];
-  intercept: number;
-  r2: number;
-  original: number;
-}
-
-/** A probe of the `history` trait. */
-export interface Probe {
-  rev: number;
-  hidden: number[];
-  label: number;
-  score: number;
-  change: number;
-  top: string;
-}
+import type { ClassInfo, ScoreRow } from "../protocol";
 
 export function findRow(rows: readonly ScoreRow[], id: number): ScoreRow | undefined {
   return rows.find((r) => r.id === id);
@@ -64,16 +38,6 @@ export function rankChange(
   if (current === undefined) return null;
   const o = findRow(original, current.id);
   return o === undefined ? null : o.rank - current.rank;
-}
-
-/** Rank change for every current row, by class id. */
-export function rankChanges(
-  original: readonly ScoreRow[],
-  current: readonly ScoreRow[],
-): Map<number, number | null> {
-  const out = new Map<number, number | null>();
-  for (const r of current) out.set(r.id, rankChange(original, r));
-  return out;
 }
 
 export interface ClassTableRow {
@@ -153,7 +117,7 @@ export interface ScoreSummary {
 }
 
 export interface SummaryInput {
-  labels: readonly LabelInfo[];
+  classes: readonly ClassInfo[];
   originalScores: readonly ScoreRow[];
   scores: readonly ScoreRow[];
   surrogate: readonly number[];
@@ -167,10 +131,10 @@ const finite = (x: unknown): number | undefined =>
 
 /** Everything the score panel shows for the selected class. */
 export function summarize(input: SummaryInput): ScoreSummary {
-  const index = input.labels.findIndex((l) => l.id === input.selected);
-  const label = index >= 0 ? input.labels[index] : undefined;
+  const index = input.classes.findIndex((c) => c.id === input.selected);
+  const info = index >= 0 ? input.classes[index] : undefined;
   const current = input.scoredRev === input.rev;
-  const original = finite(label?.original) ?? finite(scoreOf(input.originalScores, input.selected));
+  const original = finite(info?.original) ?? finite(scoreOf(input.originalScores, input.selected));
   const now = current ? finite(scoreOf(input.scores, input.selected)) : undefined;
   const surrogate = current && index >= 0 ? finite(input.surrogate[index]) : undefined;
   return {
@@ -178,58 +142,9 @@ export function summarize(input: SummaryInput): ScoreSummary {
     original,
     change: now !== undefined && original !== undefined ? now - original : undefined,
     surrogate,
-    r2: finite(label?.r2),
+    r2: finite(info?.r2),
     current,
     topChanged:
       current && input.scores.length > 0 && topClassChanged(input.originalScores, input.scores),
   };
-}
-
-/** Fixed decimals, never "-0.0000". */
-function fixed(x: number, digits: number): string {
-  const s = x.toFixed(digits);
-  return Number(s) === 0 ? (0).toFixed(digits) : s;
-}
-
-/** A score / probability with 4 decimals ("0.7812"); "—" when missing. */
-export function formatProb(x: number | undefined | null, digits = 4): string {
-  return x === undefined || x === null || !Number.isFinite(x) ? "—" : fixed(x, digits);
-}
-
-/** Signed number ("+0.0123", "-0.0450", "0.0000"); "—" when missing. */
-export function formatSigned(x: number | undefined | null, digits = 4): string {
-  if (x === undefined || x === null || !Number.isFinite(x)) return "—";
-  const s = fixed(x, digits);
-  return Number(s) > 0 ? `+${s}` : s;
-}
-
-/** A fraction as a percentage ("78.1%"); "—" when missing. */
-export function formatPercent(x: number | undefined | null, digits = 1): string {
-  return x === undefined || x === null || !Number.isFinite(x) ? "—" : `${fixed(x * 100, digits)}%`;
-}
-
-/** Relative change of `change` with respect to `original` ("+12.3%"); "" when undefined. */
-export function formatRelativeChange(
-  change: number | undefined,
-  original: number | undefined,
-  digits = 1,
-): string {
-  if (
-    change === undefined ||
-    original === undefined ||
-    !Number.isFinite(change) ||
-    original === 0
-  ) {
-    return "";
-  }
-  const s = fixed((change / Math.abs(original)) * 100, digits);
-  return `${Number(s) > 0 ? "+" : ""}${s}%`;
-}
-
-/** Rank change as an arrow: "↑2", "↓1", "=", or "new" when the class was not ranked before. */
-export function formatRankChange(d: number | null): string {
-  if (d === null) return "new";
-  if (d > 0) return `↑${d}`;
-  if (d < 0) return `↓${-d}`;
-  return "=";
 }

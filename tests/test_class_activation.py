@@ -1,4 +1,4 @@
-"""Grad-CAM (lime_widget.cam): ground truth on a tiny CNN, geometry, module hygiene, comparisons, errors."""
+"""Grad-CAM (lime_widget.class_activation): ground truth on a tiny CNN, geometry, module hygiene, comparisons, errors."""
 
 from __future__ import annotations
 
@@ -9,9 +9,16 @@ import pytest
 import torch
 
 import lime_widget as lw
-from lime_widget.cam import compare_rankings, find_layer, gradcam, input_to_image, resized_size, superpixel_scores
+from lime_widget.class_activation import (
+    compare_rankings,
+    find_layer,
+    gradcam,
+    input_to_image,
+    resized_size,
+    superpixel_scores,
+)
 
-from .conftest import cell_image, cell_segments
+from .helpers import cell_image, cell_segments
 
 pytest.importorskip("captum")
 
@@ -49,7 +56,7 @@ class RegionNet(torch.nn.Module):
 @pytest.fixture
 def region_clf() -> lw.TorchClassifier:
     region = np.isin(cell_segments(), REGION)
-    return lw.TorchClassifier(RegionNet(region).eval(), transform=lw.Preprocess(), labels=["other", "region"])
+    return lw.TorchClassifier(RegionNet(region).eval(), transform=lw.Preprocess(), class_names=["other", "region"])
 
 
 def test_gradcam_puts_the_top_superpixels_on_the_region_that_matters(region_clf):
@@ -188,7 +195,7 @@ def test_gradcam_figure_masks_nan_and_has_a_colour_bar(region_clf):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from lime_widget.cam import gradcam_figure
+    from lime_widget.class_activation import gradcam_figure
 
     res = gradcam(cell_image(), region_clf, label=1)
     fig = gradcam_figure(res, cell_image())

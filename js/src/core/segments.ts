@@ -34,6 +34,7 @@ function checkSize(name: string, value: number): void {
 
 /**
  * Decode the little-endian label map sent by the kernel into one segment id per pixel.
+ * `nSegments` is K, the number of superpixels (the length of `visible`).
  * Throws an Error with a clear message when the dtype is unknown, the byte length does not
  * match width*height, or an id is not below nSegments.
  */
@@ -49,7 +50,7 @@ export function decodeSegments(
   }
   checkSize("width", width);
   checkSize("height", height);
-  checkSize("n_segments", nSegments);
+  checkSize("the number of superpixels", nSegments);
   const view = toDataView(bytes);
   const per = BYTES_PER[dtype];
   const n = width * height;
@@ -70,7 +71,7 @@ export function decodeSegments(
       const x = i % width;
       const y = (i - x) / width;
       throw new Error(
-        `segment id ${out[i]} at pixel (${x}, ${y}) is out of range: n_segments is ${nSegments}`,
+        `segment id ${out[i]} at pixel (${x}, ${y}) is out of range: there are ${nSegments} superpixels`,
       );
     }
   }

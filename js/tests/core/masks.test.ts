@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   allVisible,
+  clampK,
   hiddenIds,
   hideTopK,
   invert,
@@ -12,7 +13,7 @@ import {
   toggle,
   topKPositive,
   UndoStack,
-} from "../src/state";
+} from "../../src/core/masks";
 
 describe("mask operations", () => {
   it("toggle flips one entry and does not mutate the input", () => {
@@ -50,9 +51,26 @@ describe("mask operations", () => {
     expect(masksEqual([true, false], [true, false])).toBe(true);
     expect(masksEqual([true, false], [true, true])).toBe(false);
     expect(masksEqual([true], [true, true])).toBe(false);
-    expect(normalizeMask([true, false], 2)).toEqual([true, false]);
-    expect(normalizeMask([true], 2)).toEqual([true, true]);
-    expect(normalizeMask(undefined, 2)).toEqual([true, true]);
+    expect(normalizeMask([true, false])).toEqual([true, false]);
+    expect(normalizeMask([true, 0, null])).toEqual([true, true, true]);
+    expect(normalizeMask(undefined)).toEqual([]);
+    expect(normalizeMask("abc")).toEqual([]);
+  });
+});
+
+describe("clampK", () => {
+  it("parses the typed k and clamps it to 1..n", () => {
+    expect(clampK("3", 10, 5)).toBe(3);
+    expect(clampK("0", 10, 5)).toBe(1);
+    expect(clampK("-4", 10, 5)).toBe(1);
+    expect(clampK("99", 10, 5)).toBe(10);
+    expect(clampK("2.7", 10, 5)).toBe(2);
+  });
+
+  it("falls back for text that is not a number, and treats n = 0 as 1", () => {
+    expect(clampK("", 10, 5)).toBe(5);
+    expect(clampK("abc", 10, 7)).toBe(7);
+    expect(clampK("3", 0, 5)).toBe(1);
   });
 });
 

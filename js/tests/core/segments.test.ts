@@ -7,7 +7,7 @@ import {
   segmentStats,
   toDataView,
   toUint8Array,
-} from "../src/segments";
+} from "../../src/core/segments";
 
 /** Little-endian bytes of `values` placed at `offset` inside a larger buffer. */
 function leBytes(values: number[], per: 2 | 4, offset = 0, trailing = 0): Uint8Array {
@@ -74,10 +74,10 @@ describe("decodeSegments", () => {
     expect(() => decodeSegments(u8.subarray(1), "uint16", 3, 2, 3)).toThrow(Error);
   });
 
-  it("throws when an id is not below n_segments", () => {
+  it("throws when an id is not below the number of superpixels", () => {
     const u8 = leBytes([0, 1, 2, 3], 2);
     expect(() => decodeSegments(u8, "uint16", 2, 2, 3)).toThrow(
-      /segment id 3 at pixel \(1, 1\) is out of range: n_segments is 3/,
+      /segment id 3 at pixel \(1, 1\) is out of range: there are 3 superpixels/,
     );
   });
 
@@ -86,7 +86,7 @@ describe("decodeSegments", () => {
     expect(() => decodeSegments(u8, "int16", 3, 2, 3)).toThrow(/segments_dtype/);
     expect(() => decodeSegments(u8, "uint16", 0, 2, 3)).toThrow(/width/);
     expect(() => decodeSegments(u8, "uint16", 3, 2.5, 3)).toThrow(/height/);
-    expect(() => decodeSegments(u8, "uint16", 3, 2, 0)).toThrow(/n_segments/);
+    expect(() => decodeSegments(u8, "uint16", 3, 2, 0)).toThrow(/number of superpixels/);
   });
 });
 

@@ -42,3 +42,9 @@ export function button(text: string, testid?: string, label?: string): HTMLButto
 export function setText(el: Element, text: string): void {
   if (el.textContent !== text) el.textContent = text;
 }
+
+/** Set a number cell: its text and the full-precision `data-value` ("" when missing). */
+export function setNumber(cell: HTMLElement, value: number | undefined, text: string): void {
+  setText(cell, text);
+  cell.setAttribute("data-value", value === undefined ? "" : String(value));
+}

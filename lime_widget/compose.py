@@ -13,9 +13,38 @@ import numpy as np
 import torch
 
 from .classifiers import Classifier
+from .segmentation import n_segments_of
 
 HIDE_MODES = ("mean", "black", "gray", "blur")
 HideSpec = str | Sequence[float] | np.ndarray
+
+
+def check_hide(hide: Any) -> HideSpec:
+    """Validate a hide spec without any image work and return it in canonical form: a mode name, an
+    (r, g, b) tuple of floats (``#rrggbb`` parsed), or the background image array as given."""
+    if isinstance(hide, str):
+        if hide.startswith("#"):
+            return tuple(float(v) for v in _parse_hex(hide))
+        if hide not in HIDE_MODES:
+            raise ValueError(
+                f"unknown hide mode {hide!r}; choose one of {', '.join(HIDE_MODES)}, a colour (r, g, b) or "
+                "'#rrggbb', or a background image"
+            )
+        return hide
+    arr = np.asarray(hide)
+    if arr.ndim == 1:
+        if (
+            arr.shape != (3,)
+            or not np.issubdtype(arr.dtype, np.number)
+            or not np.all(np.isfinite(arr))
+            or arr.min() < 0
+            or arr.max() > 255
+        ):
+            raise ValueError(f"a hide colour must be three numbers (r, g, b) in 0..255; got {hide!r}")
+        return tuple(float(v) for v in arr)
+    if arr.ndim in (2, 3):
+        return arr
+    raise ValueError(f"hide must be a mode name, a colour or a background image (H, W, 3); got shape {arr.shape}")
 
 
 def describe_hide(hide: Any) -> str | list[float]:
@@ -43,11 +72,10 @@ def fill_image(
     Returns uint8 (H, W, 3).
     """
     h, w = image.shape[:2]
-    if isinstance(hide, str) and hide.startswith("#"):
-        hide = _parse_hex(hide)
+    hide = check_hide(hide)
     if isinstance(hide, str):
         if hide == "mean":
-            k = int(segments.max()) + 1
+            k = n_segments_of(segments)
             flat = segments.ravel()
             counts = np.bincount(flat, minlength=k).astype(np.float64)
             means = (
@@ -65,14 +93,8 @@ def fill_image(
             sigma = blur_sigma if blur_sigma is not None else max(1.0, 0.02 * max(h, w))
             out = gaussian_filter(image.astype(np.float32), sigma=(sigma, sigma, 0), mode="nearest")
             return np.clip(np.round(out), 0, 255).astype(np.uint8)
-        raise ValueError(
-            f"unknown hide mode {hide!r}; choose one of {', '.join(HIDE_MODES)}, a colour (r, g, b) or "
-            "'#rrggbb', or a background image"
-        )
     arr = np.asarray(hide)
     if arr.ndim == 1:
-        if arr.shape != (3,) or not np.all(np.isfinite(arr)) or arr.min() < 0 or arr.max() > 255:
-            raise ValueError(f"a hide colour must be three numbers (r, g, b) in 0..255; got {hide!r}")
         return np.broadcast_to(np.round(arr).astype(np.uint8), image.shape).copy()
     from .images import resize_image, to_rgb_uint8
 
@@ -94,7 +116,7 @@ class Composer:
     """Composes and scores masked versions of one image for one classifier.
 
     The original and the fill are brought to the classifier's input resolution once (its resize and crop);
-    each mask then becomes ``where(keep[labels], original, fill)`` on the classifier's device, so the
+    each mask then becomes ``where(keep[segments], original, fill)`` on the classifier's device, so the
     all-visible mask reproduces the model input of the original exactly and hiding superpixel k changes
     only the pixels labelled k. Batches come out in the layout the classifier prefers
     (``classifier.channels_last``): composing straight into channels-last memory costs nothing, while
@@ -103,7 +125,7 @@ class Composer:
 
     def __init__(self, image: np.ndarray, segments: np.ndarray, fill: np.ndarray, classifier: Classifier) -> None:
         self.classifier = classifier
-        self.n_segments = int(segments.max()) + 1
+        self.n_segments = n_segments_of(segments)
         device = classifier.device
         img = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)
         fil = torch.from_numpy(np.ascontiguousarray(fill)).permute(2, 0, 1)
@@ -112,14 +134,14 @@ class Composer:
         if pre is not None and pre.changes_geometry:
             self.original = pre.geometry(img.float().div(255.0)).clamp(0.0, 1.0).to(device)
             self.fill = pre.geometry(fil.float().div(255.0)).clamp(0.0, 1.0).to(device)
-            lab = pre.geometry(seg[None].to(torch.float32), labels=True)[0]
-            self.labels = lab.round().to(torch.int64).to(device)
+            lab = pre.geometry(seg[None].to(torch.float32), nearest=True)[0]
+            self.segments = lab.round().to(torch.int64).to(device)
         elif classifier.input_dtype == torch.uint8:
-            self.original, self.fill, self.labels = img.to(device), fil.to(device), seg.to(device)
+            self.original, self.fill, self.segments = img.to(device), fil.to(device), seg.to(device)
         else:
             self.original = img.float().div_(255.0).to(device)
             self.fill = fil.float().div_(255.0).to(device)
-            self.labels = seg.to(device)
+            self.segments = seg.to(device)
         self.channels_last = bool(getattr(classifier, "channels_last", False))
         if self.channels_last:  # (h, w, 3) copies to compose from
             self._original_hwc = self.original.permute(1, 2, 0).contiguous()
@@ -138,7 +160,7 @@ class Composer:
         m = torch.as_tensor(masks, dtype=torch.bool).to(self.original.device)
         if m.ndim != 2 or m.shape[1] != self.n_segments:
             raise ValueError(f"masks must have shape (b, {self.n_segments}); got {tuple(m.shape)}")
-        keep = m[:, self.labels]  # (b, h, w)
+        keep = m[:, self.segments]  # (b, h, w)
         if self.channels_last:
             return torch.where(keep[..., None], self._original_hwc, self._fill_hwc).permute(0, 3, 1, 2)
         return torch.where(keep[:, None], self.original[None], self.fill[None])
@@ -153,6 +175,10 @@ class Composer:
     ) -> np.ndarray:
         """Score masks bool (n, K) with the classifier in batches. Returns float64 probabilities (n, C)."""
         n = masks.shape[0]
+        if batch_size is not None and (
+            isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
+        ):
+            raise ValueError(f"batch_size must be a positive int or None (automatic); got {batch_size!r}")
         bs = batch_size or self.classifier.auto_batch_size(*self.input_size)
         bar = None
         if progress:

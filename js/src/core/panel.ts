@@ -1,0 +1,149 @@
+/**
+ * What the panel shows, computed from a trait snapshot: status, score cells, class-table rows,
+ * the new-top banner, the probe history and the top-k labels. Pure and DOM-free.
+ */
+
+import { formatChange, formatProb, formatSigned } from "./format";
+import type { Mask } from "./masks";
+import { hiddenIds } from "./masks";
+import type { ClassTableRow, ScoreSummary } from "./scores";
+import type { Snapshot } from "./traits";
+
+/** Number of probes shown in the history list. */
+export const HISTORY_ROWS = 20;
+/** Number of current top classes in the class table. */
+export const TABLE_ROWS = 10;
+
+export type StatusText = "ready" | "scoring…" | "error";
+
+export interface StatusView {
+  text: StatusText;
+  /** The `status` trait as sent (the `data-status` attribute). */
+  raw: string;
+  className: string;
+  /** Messages shown in the error box (none: the box is hidden). */
+  errors: string[];
+}
+
+/** Status line and error box; `localError` is the front end's own error (e.g. a bad PNG). */
+export function statusView(
+  s: Pick<Snapshot, "status" | "error" | "rev" | "scoredRev">,
+  localError: string,
+): StatusView {
+  const errors = [localError, s.error].filter((m) => m !== "");
+  let text: StatusText;
+  if (errors.length > 0 || s.status === "error") text = "error";
+  else if (s.status === "scoring" || s.scoredRev !== s.rev) text = "scoring…";
+  else text = "ready";
+  const kind = text === "scoring…" ? "scoring" : text;
+  return { text, raw: s.status, className: `lime-status lime-status-${kind}`, errors };
+}
+
+/** A number cell: its text and full-precision value (undefined: `data-value` is empty). */
+export interface Cell {
+  value: number | undefined;
+  text: string;
+}
+
+export interface ScoreCells {
+  now: Cell;
+  original: Cell;
+  change: Cell;
+  surrogate: Cell;
+  r2: Cell;
+}
+
+/** The score list; while scoring (`!s.current`) the mask-dependent cells show placeholders. */
+export function scoreCells(s: ScoreSummary): ScoreCells {
+  const cell = (value: number | undefined, text: string): Cell => ({ value, text });
+  return {
+    now: s.current ? cell(s.now, formatProb(s.now)) : cell(undefined, "scoring…"),
+    original: cell(s.original, formatProb(s.original)),
+    change: s.current ? cell(s.change, formatChange(s.change, s.original)) : cell(undefined, "…"),
+    surrogate: s.current ? cell(s.surrogate, formatProb(s.surrogate)) : cell(undefined, "…"),
+    r2: cell(s.r2, formatProb(s.r2, 3)),
+  };
+}
+
+/** CSS classes of a class-table row. */
+export function rowClass(r: ClassTableRow): string {
+  const cls = ["lime-class-row"];
+  if (r.isSelected) cls.push("lime-row-selected");
+  if (r.overtakesOriginalTop) cls.push("lime-row-overtook");
+  if (r.isNewTop) cls.push("lime-row-newtop");
+  return cls.join(" ");
+}
+
+/** CSS classes of a rank cell: up / down arrows are coloured. */
+export function rankClass(change: number | null): string {
+  if (change !== null && change > 0) return "lime-rank lime-up";
+  if (change !== null && change < 0) return "lime-rank lime-down";
+  return "lime-rank";
+}
+
+export function rankTitle(r: ClassTableRow): string {
+  return r.originalRank === undefined
+    ? `rank ${r.rank} (not ranked originally)`
+    : `rank ${r.rank}, originally ${r.originalRank}`;
+}
+
+/** Banner announcing a new top class; "" when the top class is unchanged. */
+export function topBannerText(rows: readonly ClassTableRow[], topChanged: boolean): string {
+  const newTop = rows.find((r) => r.isNewTop);
+  if (!topChanged || newTop === undefined) return "";
+  const oldTop = rows.find((r) => r.isOriginalTop);
+  return `New top class: ${newTop.name}${oldTop ? ` (originally ${oldTop.name})` : ""}`;
+}
+
+export interface ProbeItem {
+  rev: number;
+  text: string;
+  /** Hidden superpixels of the probe (what "restore" brings back). */
+  hidden: number[];
+  /** The probe of the current rev. */
+  current: boolean;
+}
+
+/** The latest `limit` probes, latest first. */
+export function historyItems(
+  s: Pick<Snapshot, "history" | "classes" | "rev">,
+  limit = HISTORY_ROWS,
+): ProbeItem[] {
+  const names = new Map(s.classes.map((c) => [c.id, c.name]));
+  return s.history
+    .slice(-limit)
+    .reverse()
+    .map((p) => {
+      const hidden = Array.isArray(p.hidden) ? p.hidden : [];
+      const text =
+        `rev ${p.rev}: ${hidden.length} hidden · ${names.get(p.label) ?? `class ${p.label}`} ` +
+        `${formatProb(p.score)} (${formatSigned(p.change)}) · top: ${p.top}`;
+      return { rev: p.rev, text, hidden, current: p.rev === s.rev };
+    });
+}
+
+/** The "Hidden" cell and the canvas' accessible name. */
+export function maskSummary(mask: Mask): { hidden: string; canvasLabel: string } {
+  const nHidden = hiddenIds(mask).length;
+  return {
+    hidden: `${nHidden} of ${mask.length} superpixels`,
+    canvasLabel:
+      `Image with ${mask.length} superpixels, ${nHidden} hidden. Click a superpixel to hide or ` +
+      "show it; with the keyboard, arrow keys pick a superpixel and Enter toggles it.",
+  };
+}
+
+/** Texts of the top-k buttons. */
+export function topKTexts(k: number): {
+  hide: string;
+  keep: string;
+  hideLabel: string;
+  keepLabel: string;
+} {
+  return {
+    hide: `Hide top ${k}`,
+    keep: `Keep top ${k}`,
+    hideLabel: `Hide the ${k} superpixels with the largest positive weights`,
+    keepLabel: `Show only the ${k} superpixels with the largest positive weights`,
+  };
+}

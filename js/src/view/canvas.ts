@@ -1,0 +1,217 @@
+/**
+ * The image canvas: decodes the image traits, draws the composed view and turns pointer and
+ * keyboard input into superpixel toggles.
+ */
+
+import { composePixels } from "../core/compose";
+import { displayScale, keyAction } from "../core/interaction";
+import type { Mask } from "../core/masks";
+import {
+  boundaryMask,
+  decodeSegments,
+  type SegmentStats,
+  segmentAtPoint,
+  segmentStats,
+  toUint8Array,
+} from "../core/segments";
+import { errorMessage, type ImageSource } from "../core/traits";
+import { decodePng } from "./png";
+import type { Tooltip } from "./tooltip";
+
+interface Loaded {
+  width: number;
+  height: number;
+  image: Uint8ClampedArray;
+  hidden: Uint8ClampedArray;
+  segments: Uint32Array;
+  boundary: Uint8Array;
+  stats: SegmentStats;
+  imageData: ImageData;
+}
+
+export interface CanvasHandlers {
+  /** Superpixel `id` was clicked, or toggled with Enter / Space. */
+  toggle(id: number): void;
+  /** Tooltip text of superpixel `id`. */
+  describe(id: number): string;
+  /** The highlighted superpixel changed: draw again. */
+  redraw(): void;
+}
+
+export class ImageCanvas {
+  private readonly ctx: CanvasRenderingContext2D | null;
+  private readonly events = new AbortController();
+  private loaded: Loaded | null = null;
+  private generation = 0;
+  private requestedK = -1;
+  private hover = -1;
+  private focus = -1;
+
+  constructor(
+    private readonly canvas: HTMLCanvasElement,
+    private readonly wrap: HTMLElement,
+    private readonly tooltip: Tooltip,
+    private readonly handlers: CanvasHandlers,
+  ) {
+    this.ctx = canvas.getContext("2d");
+    const on = { signal: this.events.signal };
+    canvas.addEventListener("click", (e) => this.onClick(e), on);
+    canvas.addEventListener("pointermove", (e) => this.onPointerMove(e), on);
+    canvas.addEventListener(
+      "pointerleave",
+      () => {
+        this.setHover(-1);
+        this.tooltip.hide();
+      },
+      on,
+    );
+    canvas.addEventListener("keydown", (e) => this.onKey(e), on);
+    canvas.addEventListener("blur", () => this.focusSegment(-1), on);
+  }
+
+  /** K of the latest load (-1 before any). */
+  get segmentCount(): number {
+    return this.requestedK;
+  }
+
+  /**
+   * Decode `src` and show it. Resolves to "" once shown (or when nothing was sent yet), to an
+   * error message when it cannot be shown, and to null when a newer load or dispose() superseded it.
+   */
+  async load(src: ImageSource): Promise<string | null> {
+    const generation = ++this.generation;
+    this.loaded = null;
+    this.requestedK = src.nSegments;
+    const { width, height } = src;
+    try {
+      // Nothing sent yet.
+      if (src.image === undefined || src.image === null || width <= 0 || height <= 0) return "";
+      if (toUint8Array(src.image).byteLength === 0) return "";
+      const segments = decodeSegments(src.segments, src.dtype, width, height, src.nSegments);
+      const [image, hidden] = await Promise.all([
+        decodePng(src.image, width, height, "image_png"),
+        decodePng(src.hidden, width, height, "hidden_png"),
+      ]);
+      if (generation !== this.generation) return null;
+      if (this.ctx === null) throw new Error("canvas 2D context is not available");
+      this.canvas.width = width;
+      this.canvas.height = height;
+      this.canvas.style.width = `${width * displayScale(width)}px`;
+      this.loaded = {
+        width,
+        height,
+        image,
+        hidden,
+        segments,
+        boundary: boundaryMask(segments, width, height),
+        stats: segmentStats(segments, width, height, src.nSegments),
+        imageData: this.ctx.createImageData(width, height),
+      };
+      return "";
+    } catch (e) {
+      if (generation !== this.generation) return null;
+      return `Could not display the image: ${errorMessage(e)}`;
+    }
+  }
+
+  /** Compose and paint the image with `visible` and an optional per-superpixel heatmap. */
+  draw(visible: Mask, heatmap: Uint8ClampedArray | null): void {
+    const d = this.loaded;
+    if (d === null || this.ctx === null) return;
+    composePixels({
+      width: d.width,
+      height: d.height,
+      image: d.image,
+      hidden: d.hidden,
+      segments: d.segments,
+      visible,
+      out: d.imageData.data,
+      heatmap,
+      boundary: d.boundary,
+      highlight: this.hover >= 0 ? this.hover : this.focus,
+    });
+    this.ctx.putImageData(d.imageData, 0, 0);
+  }
+
+  /** Set the canvas' accessible name. */
+  setLabel(text: string): void {
+    this.canvas.setAttribute("aria-label", text);
+  }
+
+  /** Forget the keyboard focus when K shrank below it. */
+  clampFocus(n: number): void {
+    if (this.focus >= n) this.focus = -1;
+  }
+
+  dispose(): void {
+    this.generation++;
+    this.events.abort();
+  }
+
+  private segmentAt(e: MouseEvent): number {
+    const d = this.loaded;
+    if (d === null) return -1;
+    const rect = this.canvas.getBoundingClientRect();
+    const x = e.clientX - rect.left;
+    const y = e.clientY - rect.top;
+    return segmentAtPoint(d.segments, d.width, d.height, x, y, rect.width, rect.height);
+  }
+
+  /** Show the tooltip of `id` at the pointer of `e`. */
+  private tooltipAt(id: number, e: MouseEvent): void {
+    const wrap = this.wrap.getBoundingClientRect();
+    this.tooltip.show(this.handlers.describe(id), e.clientX - wrap.left, e.clientY - wrap.top);
+  }
+
+  private onClick(e: MouseEvent): void {
+    const id = this.segmentAt(e);
+    if (id < 0) return;
+    this.handlers.toggle(id);
+    this.tooltipAt(id, e);
+  }
+
+  private onPointerMove(e: PointerEvent): void {
+    const id = this.segmentAt(e);
+    this.setHover(id);
+    if (id < 0) this.tooltip.hide();
+    else this.tooltipAt(id, e);
+  }
+
+  private setHover(id: number): void {
+    if (id === this.hover) return;
+    this.hover = id;
+    this.handlers.redraw();
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    if (this.loaded === null) return;
+    const action = keyAction(e.key, this.focus, this.requestedK);
+    if (action === null) return;
+    if (action.toggle >= 0) this.handlers.toggle(action.toggle);
+    this.focusSegment(action.focus);
+    // Keep notebook command-mode shortcuts from seeing these keys.
+    e.preventDefault();
+    e.stopPropagation();
+  }
+
+  /** Focus superpixel `id` (-1: none) and show its tooltip at its centroid. */
+  private focusSegment(id: number): void {
+    this.focus = id;
+    this.handlers.redraw();
+    const d = this.loaded;
+    if (d === null || id < 0) {
+      this.tooltip.hide();
+      return;
+    }
+    const cx = d.stats.cx[id];
+    const cy = d.stats.cy[id];
+    if (!Number.isFinite(cx) || !Number.isFinite(cy)) return;
+    const rect = this.canvas.getBoundingClientRect();
+    const wrap = this.wrap.getBoundingClientRect();
+    this.tooltip.show(
+      this.handlers.describe(id),
+      rect.left - wrap.left + (cx * rect.width) / d.width,
+      rect.top - wrap.top + (cy * rect.height) / d.height,
+    );
+  }
+}

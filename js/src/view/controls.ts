@@ -1,0 +1,101 @@
+/**
+ * The controls: class selector, heatmap toggle, mask buttons (reset, undo, redo, invert) and the
+ * top-k input and buttons.
+ */
+
+import { weightsUsable } from "../core/heatmap";
+import { topKTexts } from "../core/panel";
+import { type Snapshot, selectedWeights } from "../core/traits";
+import type { ClassInfo } from "../protocol";
+import { h, setText } from "./dom";
+import type { ControlParts } from "./layout";
+
+export interface ControlHandlers {
+  heatmap(on: boolean): void;
+  reset(): void;
+  invert(): void;
+  undo(): void;
+  redo(): void;
+  hideTopK(): void;
+  keepTopK(): void;
+  /** The k input was edited (read it with `kText`). */
+  kChanged(): void;
+  selectClass(id: number): void;
+}
+
+export interface UndoState {
+  readonly canUndo: boolean;
+  readonly canRedo: boolean;
+}
+
+export class Controls {
+  private readonly events = new AbortController();
+  private classes: readonly ClassInfo[] | null = null;
+
+  constructor(
+    private readonly c: ControlParts,
+    handlers: ControlHandlers,
+  ) {
+    const on = { signal: this.events.signal };
+    c.heatmapToggle.addEventListener("change", () => handlers.heatmap(c.heatmapToggle.checked), on);
+    c.reset.addEventListener("click", () => handlers.reset(), on);
+    c.invert.addEventListener("click", () => handlers.invert(), on);
+    c.undo.addEventListener("click", () => handlers.undo(), on);
+    c.redo.addEventListener("click", () => handlers.redo(), on);
+    c.hideTop.addEventListener("click", () => handlers.hideTopK(), on);
+    c.keepTop.addEventListener("click", () => handlers.keepTopK(), on);
+    c.kInput.addEventListener("change", () => handlers.kChanged(), on);
+    c.classSelect.addEventListener(
+      "change",
+      () => {
+        const id = Number(c.classSelect.value);
+        if (Number.isFinite(id)) handlers.selectClass(id);
+      },
+      on,
+    );
+  }
+
+  /** The text typed in the k input. */
+  get kText(): string {
+    return this.c.kInput.value;
+  }
+
+  /** Put `k` (as clamped) back into the k input. */
+  showK(k: number): void {
+    this.c.kInput.value = String(k);
+  }
+
+  update(s: Snapshot, undo: UndoState): void {
+    const c = this.c;
+    if (s.classes !== this.classes) {
+      this.classes = s.classes;
+      const opts = s.classes.map((x) =>
+        h("option", { text: x.name, attrs: { value: String(x.id) } }),
+      );
+      c.classSelect.replaceChildren(...opts);
+      c.classSelect.disabled = opts.length === 0;
+    }
+    const selected = String(s.selected);
+    if (c.classSelect.value !== selected) c.classSelect.value = selected;
+    c.undo.disabled = !undo.canUndo;
+    c.redo.disabled = !undo.canRedo;
+    const n = s.mask.length;
+    c.reset.disabled = n === 0;
+    c.invert.disabled = n === 0;
+    const usable = weightsUsable(selectedWeights(s), n);
+    c.hideTop.disabled = !usable;
+    c.keepTop.disabled = !usable;
+    if (document.activeElement !== c.kInput) this.showK(s.topK);
+    c.kInput.max = String(Math.max(1, n));
+    const t = topKTexts(s.topK);
+    setText(c.hideTop, t.hide);
+    setText(c.keepTop, t.keep);
+    c.hideTop.setAttribute("aria-label", t.hideLabel);
+    c.keepTop.setAttribute("aria-label", t.keepLabel);
+    c.heatmapToggle.checked = s.showHeatmap;
+  }
+
+  dispose(): void {
+    this.events.abort();
+  }
+}

@@ -1,0 +1,207 @@
+/**
+ * The widget's DOM: the image column (canvas, legend, toolbars) and the panel (class selector,
+ * status, scores, class table, probe history). Built once; the other view modules fill it in.
+ */
+
+import { legendGradient } from "../core/colormap";
+import { button, h } from "./dom";
+
+export interface Layout {
+  root: HTMLDivElement;
+  canvas: HTMLCanvasElement;
+  canvasWrap: HTMLDivElement;
+  tooltip: HTMLDivElement;
+  legend: LegendParts;
+  controls: ControlParts;
+  panel: PanelParts;
+  historyList: HTMLOListElement;
+}
+
+export interface LegendParts {
+  legend: HTMLDivElement;
+  title: HTMLDivElement;
+  bar: HTMLDivElement;
+  tickMin: HTMLSpanElement;
+  tickMax: HTMLSpanElement;
+}
+
+export interface ControlParts {
+  heatmapToggle: HTMLInputElement;
+  reset: HTMLButtonElement;
+  undo: HTMLButtonElement;
+  redo: HTMLButtonElement;
+  invert: HTMLButtonElement;
+  kInput: HTMLInputElement;
+  hideTop: HTMLButtonElement;
+  keepTop: HTMLButtonElement;
+  classSelect: HTMLSelectElement;
+}
+
+export interface PanelParts {
+  status: HTMLSpanElement;
+  errorBox: HTMLDivElement;
+  scoreNow: HTMLElement;
+  scoreOriginal: HTMLElement;
+  scoreChange: HTMLElement;
+  scoreSurrogate: HTMLElement;
+  scoreR2: HTMLElement;
+  hiddenCount: HTMLElement;
+  topBanner: HTMLDivElement;
+  classTable: HTMLTableElement;
+  classBody: HTMLTableSectionElement;
+}
+
+function buildLegend(): LegendParts {
+  const title = h("div", { class: "lime-legend-title" });
+  const bar = h("div", {
+    class: "lime-legend-bar",
+    attrs: { role: "img", "aria-label": "colour scale" },
+  });
+  bar.style.background = legendGradient();
+  const tickMin = h("span", { class: "lime-tick" });
+  const tickMax = h("span", { class: "lime-tick" });
+  const legend = h("div", { class: "lime-legend", testid: "lime-legend" }, [
+    title,
+    bar,
+    h("div", { class: "lime-legend-ticks" }, [
+      tickMin,
+      h("span", { class: "lime-tick", text: "0" }),
+      tickMax,
+    ]),
+    h("div", { class: "lime-legend-note", text: "red: against the class · blue: for the class" }),
+  ]);
+  return { legend, title, bar, tickMin, tickMax };
+}
+
+function buildControls(): ControlParts {
+  return {
+    heatmapToggle: h("input", { testid: "lime-heatmap-toggle", attrs: { type: "checkbox" } }),
+    reset: button("Reset", "lime-reset", "Show all superpixels"),
+    undo: button("Undo", "lime-undo", "Undo last mask change"),
+    redo: button("Redo", "lime-redo", "Redo mask change"),
+    invert: button("Invert", "lime-invert", "Invert mask: hide shown, show hidden"),
+    kInput: h("input", {
+      class: "lime-k",
+      testid: "lime-topk-input",
+      attrs: { type: "number", min: "1", step: "1", inputmode: "numeric" },
+    }),
+    hideTop: button("Hide top k", "lime-hide-topk"),
+    keepTop: button("Keep top k", "lime-keep-topk"),
+    classSelect: h("select", {
+      class: "lime-select",
+      testid: "lime-class",
+      attrs: { "aria-label": "Tracked class" },
+    }),
+  };
+}
+
+function buildPanel(): PanelParts {
+  const value = (cls: string, testid?: string): HTMLElement =>
+    h("dd", testid === undefined ? { class: cls } : { class: cls, testid });
+  const status = h("span", {
+    class: "lime-status",
+    testid: "lime-status",
+    attrs: { role: "status", "aria-live": "polite" },
+  });
+  const errorBox = h("div", {
+    class: "lime-error",
+    testid: "lime-error",
+    attrs: { role: "alert" },
+  });
+  errorBox.hidden = true;
+  const topBanner = h("div", { class: "lime-banner", attrs: { role: "status" } });
+  topBanner.hidden = true;
+  const col = (text: string) => h("th", { text, attrs: { scope: "col" } });
+  const classBody = h("tbody");
+  const classTable = h("table", { class: "lime-classes", testid: "lime-classes" }, [
+    h("caption", { text: "Top classes" }),
+    h("thead", {}, [h("tr", {}, [col("class"), col("prob now"), col("prob orig."), col("rank")])]),
+    classBody,
+  ]);
+  return {
+    status,
+    errorBox,
+    scoreNow: value("lime-value lime-now", "lime-score"),
+    scoreOriginal: value("lime-value", "lime-original"),
+    scoreChange: value("lime-value", "lime-change"),
+    scoreSurrogate: value("lime-value", "lime-surrogate"),
+    scoreR2: value("lime-value lime-r2"),
+    hiddenCount: value("lime-value lime-hidden-count"),
+    topBanner,
+    classTable,
+    classBody,
+  };
+}
+
+export function buildLayout(): Layout {
+  const canvas = h("canvas", {
+    class: "lime-canvas",
+    testid: "lime-canvas",
+    attrs: { role: "img", tabindex: "0", "aria-label": "Image loading" },
+  });
+  const tooltip = h("div", {
+    class: "lime-tooltip",
+    testid: "lime-tooltip",
+    attrs: { role: "tooltip", "aria-hidden": "true" },
+  });
+  tooltip.hidden = true;
+  const canvasWrap = h("div", { class: "lime-canvas-wrap" }, [canvas, tooltip]);
+  const legend = buildLegend();
+  const c = buildControls();
+  const toolbar = (label: string, children: Node[]) =>
+    h("div", { class: "lime-toolbar", attrs: { role: "toolbar", "aria-label": label } }, children);
+  const view = h("div", { class: "lime-view" }, [
+    canvasWrap,
+    legend.legend,
+    toolbar("Mask actions", [
+      h("label", { class: "lime-check" }, [c.heatmapToggle, document.createTextNode(" heatmap")]),
+      c.reset,
+      c.undo,
+      c.redo,
+      c.invert,
+    ]),
+    toolbar("Top-k actions", [
+      h("label", { class: "lime-k-label" }, [document.createTextNode("k "), c.kInput]),
+      c.hideTop,
+      c.keepTop,
+    ]),
+  ]);
+
+  const p = buildPanel();
+  const historyList = h("ol", { class: "lime-history", testid: "lime-history" });
+  const panel = h("div", { class: "lime-panel" }, [
+    h("div", { class: "lime-header" }, [
+      h("label", { class: "lime-select-label" }, [
+        document.createTextNode("Class "),
+        c.classSelect,
+      ]),
+      p.status,
+    ]),
+    p.errorBox,
+    h("dl", { class: "lime-scores" }, [
+      h("dt", { text: "Probability now" }),
+      p.scoreNow,
+      h("dt", { text: "Original" }),
+      p.scoreOriginal,
+      h("dt", { text: "Change" }),
+      p.scoreChange,
+      h("dt", {
+        text: "Surrogate",
+        attrs: { title: "Prediction of the linear LIME surrogate for this mask" },
+      }),
+      p.scoreSurrogate,
+      h("dt", { text: "Surrogate R²" }),
+      p.scoreR2,
+      h("dt", { text: "Hidden" }),
+      p.hiddenCount,
+    ]),
+    p.topBanner,
+    p.classTable,
+    h("section", { class: "lime-history-section" }, [
+      h("h4", { class: "lime-subtitle", text: "Probes (latest first)" }),
+      historyList,
+    ]),
+  ]);
+  const root = h("div", { class: "lime-widget" }, [view, panel]);
+  return { root, canvas, canvasWrap, tooltip, legend, controls: c, panel: p, historyList };
+}

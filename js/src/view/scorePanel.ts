@@ -1,0 +1,80 @@
+/**
+ * The score panel: status line, error box, score list, new-top banner and class table.
+ */
+
+import { formatProb, formatRankChange } from "../core/format";
+import {
+  type Cell,
+  maskSummary,
+  rankClass,
+  rankTitle,
+  rowClass,
+  scoreCells,
+  statusView,
+  TABLE_ROWS,
+  topBannerText,
+} from "../core/panel";
+import { type ClassTableRow, classTable, summarize } from "../core/scores";
+import type { Snapshot } from "../core/traits";
+import { h, setNumber, setText } from "./dom";
+import type { PanelParts } from "./layout";
+
+const show = (el: HTMLElement, cell: Cell): void => setNumber(el, cell.value, cell.text);
+
+export class ScorePanel {
+  constructor(private readonly p: PanelParts) {}
+
+  /** Render `s`; `localError` is the front end's own error message ("" when none). */
+  update(s: Snapshot, localError: string): void {
+    const p = this.p;
+    const st = statusView(s, localError);
+    setText(p.status, st.text);
+    p.status.setAttribute("data-status", st.raw);
+    p.status.className = st.className;
+    setText(p.errorBox, st.errors.join("\n"));
+    p.errorBox.hidden = st.errors.length === 0;
+
+    const sum = summarize(s);
+    const cells = scoreCells(sum);
+    show(p.scoreNow, cells.now);
+    p.scoreNow.setAttribute("data-rev", sum.current ? String(s.rev) : "");
+    if (sum.current) p.scoreNow.removeAttribute("aria-busy");
+    else p.scoreNow.setAttribute("aria-busy", "true");
+    show(p.scoreChange, cells.change);
+    show(p.scoreSurrogate, cells.surrogate);
+    p.scoreChange.classList.toggle("lime-up", sum.change !== undefined && sum.change > 0);
+    p.scoreChange.classList.toggle("lime-down", sum.change !== undefined && sum.change < 0);
+    show(p.scoreOriginal, cells.original);
+    show(p.scoreR2, cells.r2);
+    setText(p.hiddenCount, maskSummary(s.mask).hidden);
+
+    // Class table: the last scored rows (dimmed while a newer mask is scoring).
+    const rows = classTable(s.originalScores, s.scores, s.selected, TABLE_ROWS);
+    p.classTable.classList.toggle("lime-stale", !sum.current);
+    p.classBody.replaceChildren(...rows.map((r) => tableRow(r, sum.topChanged)));
+    const banner = topBannerText(rows, sum.topChanged);
+    setText(p.topBanner, banner);
+    p.topBanner.hidden = banner === "";
+  }
+}
+
+function tableRow(r: ClassTableRow, topChanged: boolean): HTMLTableRowElement {
+  const name = h("td", { class: "lime-class-name" }, [h("span", { text: r.name })]);
+  if (r.isNewTop) {
+    name.appendChild(h("span", { class: "lime-badge lime-badge-new", text: "new top class" }));
+  }
+  if (r.isOriginalTop && topChanged) {
+    name.appendChild(h("span", { class: "lime-badge lime-badge-was", text: "was top" }));
+  }
+  const attrs = { "data-class-id": String(r.id), "data-rank": String(r.rank) };
+  return h("tr", { class: rowClass(r), attrs }, [
+    name,
+    h("td", { class: "lime-num", text: formatProb(r.prob) }),
+    h("td", { class: "lime-num", text: formatProb(r.original) }),
+    h("td", {
+      class: rankClass(r.rankChange),
+      text: formatRankChange(r.rankChange),
+      attrs: { title: rankTitle(r) },
+    }),
+  ]);
+}

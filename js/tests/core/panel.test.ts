@@ -1,0 +1,156 @@
+import { describe, expect, it } from "vitest";
+import {
+  HISTORY_ROWS,
+  historyItems,
+  maskSummary,
+  rankClass,
+  rankTitle,
+  rowClass,
+  scoreCells,
+  statusView,
+  topBannerText,
+  topKTexts,
+} from "../../src/core/panel";
+import { type ClassTableRow, classTable, type ScoreSummary } from "../../src/core/scores";
+import type { ClassInfo, Probe, ScoreRow } from "../../src/protocol";
+
+describe("statusView", () => {
+  const ok = { status: "ready", error: "", rev: 3, scoredRev: 3 };
+
+  it("is ready when the scores belong to the current rev", () => {
+    expect(statusView(ok, "")).toEqual({
+      text: "ready",
+      raw: "ready",
+      className: "lime-status lime-status-ready",
+      errors: [],
+    });
+  });
+
+  it("is scoring while Python scores or a newer rev is pending", () => {
+    expect(statusView({ ...ok, status: "scoring" }, "").text).toBe("scoring…");
+    const pending = statusView({ ...ok, rev: 4 }, "");
+    expect(pending.text).toBe("scoring…");
+    expect(pending.className).toBe("lime-status lime-status-scoring");
+    expect(pending.raw).toBe("ready");
+  });
+
+  it("is error when Python or the front end reports one, listing both", () => {
+    expect(statusView({ ...ok, status: "error" }, "").text).toBe("error");
+    const both = statusView({ ...ok, error: "bad mask", rev: 4 }, "bad png");
+    expect(both.text).toBe("error");
+    expect(both.className).toBe("lime-status lime-status-error");
+    expect(both.errors).toEqual(["bad png", "bad mask"]);
+  });
+});
+
+describe("scoreCells", () => {
+  const current: ScoreSummary = {
+    now: 0.15,
+    original: 0.6,
+    change: -0.45,
+    surrogate: 0.2,
+    r2: 0.8123,
+    current: true,
+    topChanged: false,
+  };
+
+  it("shows the values of the scored mask", () => {
+    const c = scoreCells(current);
+    expect(c.now).toEqual({ value: 0.15, text: "0.1500" });
+    expect(c.change).toEqual({ value: -0.45, text: "-0.4500 (-75.0%)" });
+    expect(c.surrogate).toEqual({ value: 0.2, text: "0.2000" });
+    expect(c.original).toEqual({ value: 0.6, text: "0.6000" });
+    expect(c.r2).toEqual({ value: 0.8123, text: "0.812" });
+  });
+
+  it("shows placeholders without values while scoring", () => {
+    const c = scoreCells({ ...current, now: undefined, change: undefined, current: false });
+    expect(c.now).toEqual({ value: undefined, text: "scoring…" });
+    expect(c.change).toEqual({ value: undefined, text: "…" });
+    expect(c.surrogate).toEqual({ value: undefined, text: "…" });
+    expect(c.original.text).toBe("0.6000");
+  });
+});
+
+describe("class table rows", () => {
+  const original: ScoreRow[] = [
+    { id: 1, name: "a", prob: 0.6, rank: 1 },
+    { id: 2, name: "b", prob: 0.3, rank: 2 },
+  ];
+  const current: ScoreRow[] = [
+    { id: 2, name: "b", prob: 0.5, rank: 1 },
+    { id: 1, name: "a", prob: 0.2, rank: 2 },
+    { id: 3, name: "c", prob: 0.1, rank: 3 },
+  ];
+  const rows = classTable(original, current, 1);
+  const byId = (id: number): ClassTableRow => rows.find((r) => r.id === id)!;
+
+  it("gives row and rank classes and titles", () => {
+    expect(rowClass(byId(2))).toBe("lime-class-row lime-row-overtook lime-row-newtop");
+    expect(rowClass(byId(1))).toBe("lime-class-row lime-row-selected");
+    expect(rowClass(byId(3))).toBe("lime-class-row");
+    expect(rankClass(1)).toBe("lime-rank lime-up");
+    expect(rankClass(-1)).toBe("lime-rank lime-down");
+    expect(rankClass(0)).toBe("lime-rank");
+    expect(rankClass(null)).toBe("lime-rank");
+    expect(rankTitle(byId(1))).toBe("rank 2, originally 1");
+    expect(rankTitle(byId(3))).toBe("rank 3 (not ranked originally)");
+  });
+
+  it("announces a new top class only when the top changed", () => {
+    expect(topBannerText(rows, true)).toBe("New top class: b (originally a)");
+    expect(topBannerText(rows, false)).toBe("");
+    expect(topBannerText(classTable(original, original, 1), true)).toBe("");
+  });
+});
+
+describe("historyItems", () => {
+  const classes = [{ id: 7, name: "cat" }] as ClassInfo[];
+  const probe = (rev: number, label = 7): Probe => ({
+    rev,
+    hidden: [rev],
+    label,
+    score: 0.5,
+    change: -0.1,
+    top: "dog",
+  });
+
+  it("lists the latest probes first, marking the current rev", () => {
+    const items = historyItems({ classes, rev: 2, history: [probe(1), probe(2, 9)] });
+    expect(items.map((p) => p.rev)).toEqual([2, 1]);
+    expect(items[0]).toEqual({
+      rev: 2,
+      text: "rev 2: 1 hidden · class 9 0.5000 (-0.1000) · top: dog",
+      hidden: [2],
+      current: true,
+    });
+    expect(items[1].text).toBe("rev 1: 1 hidden · cat 0.5000 (-0.1000) · top: dog");
+    expect(items[1].current).toBe(false);
+  });
+
+  it("keeps only the latest rows and tolerates a malformed hidden list", () => {
+    const history = Array.from({ length: HISTORY_ROWS + 5 }, (_, i) => probe(i));
+    const items = historyItems({ classes, rev: -1, history });
+    expect(items).toHaveLength(HISTORY_ROWS);
+    expect(items[0].rev).toBe(HISTORY_ROWS + 4);
+    const bad = { ...probe(1), hidden: "x" as unknown as number[] };
+    expect(historyItems({ classes, rev: 0, history: [bad] })[0].hidden).toEqual([]);
+  });
+});
+
+describe("texts", () => {
+  it("maskSummary counts hidden superpixels", () => {
+    const s = maskSummary([true, false, false, true]);
+    expect(s.hidden).toBe("2 of 4 superpixels");
+    expect(s.canvasLabel).toMatch(/^Image with 4 superpixels, 2 hidden\. Click a superpixel/);
+  });
+
+  it("topKTexts", () => {
+    expect(topKTexts(3)).toEqual({
+      hide: "Hide top 3",
+      keep: "Keep top 3",
+      hideLabel: "Hide the 3 superpixels with the largest positive weights",
+      keepLabel: "Show only the 3 superpixels with the largest positive weights",
+    });
+  });
+});
