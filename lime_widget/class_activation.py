@@ -175,17 +175,6 @@ def _model_input(img: np.ndarray, pre: Preprocess | None, device: Any) -> Any:
     return x[None].to(device)
 
 
-def resized_size(height: int, width: int, resize: int | tuple[int, int] | None) -> tuple[int, int]:
-    """(h, w) after a :class:`Preprocess` resize (an int resizes the shorter side, as torchvision does)."""
-    if resize is None:
-        return height, width
-    if isinstance(resize, int):
-        short, long = (height, width) if height <= width else (width, height)
-        new_short, new_long = resize, int(resize * long / short)
-        return (new_short, new_long) if height <= width else (new_long, new_short)
-    return int(resize[0]), int(resize[1])
-
-
 def input_to_image(input_map: np.ndarray, image_size: tuple[int, int], preprocess: Preprocess | None) -> np.ndarray:
     """Map an (h, w) array at the model's input resolution back onto the original image (H, W).
 
@@ -201,15 +190,8 @@ def input_to_image(input_map: np.ndarray, image_size: tuple[int, int], preproces
         rh, rw = h_in, w_in
         top = left = 0
     else:
-        rh, rw = resized_size(height, width, preprocess.resize)
-        crop = preprocess.crop
-        if crop is None:
-            ch, cw = rh, rw
-        else:
-            ch, cw = (crop, crop) if isinstance(crop, int) else (int(crop[0]), int(crop[1]))
-        # torchvision's center_crop: offset int(round((size - crop) / 2)); negative means padding.
-        top = round((rh - ch) / 2.0)
-        left = round((rw - cw) / 2.0)
+        rh, rw = preprocess.resized_size(height, width)
+        top, left, _, _ = preprocess.crop_window(rh, rw)
     # Centre of image pixel i in resized coordinates, then shifted by the crop.
     ys = (np.arange(height) + 0.5) * (rh / height) - 0.5 - top
     xs = (np.arange(width) + 0.5) * (rw / width) - 0.5 - left

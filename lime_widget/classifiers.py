@@ -90,7 +90,8 @@ class Preprocess:
     resize: an int resizes the shorter side to it (torchvision ``Resize(int)``); a pair (h, w) resizes
     to exactly that size; None keeps the size. crop: centre crop to an int or (h, w), or None.
     mean, std: per-channel normalisation applied to [0, 1] inputs, or None.
-    Perturbed images are composed after the geometric part, at the model's input resolution.
+    Perturbed images are what the model would see for the masked full-resolution image after this
+    preprocessing (mask, then resize and crop), composed at the model's input resolution.
     """
 
     resize: int | tuple[int, int] | None = None
@@ -143,6 +144,52 @@ class Preprocess:
             x = tf.center_crop(x, crop)
         return x
 
+    def resized_size(self, height: int, width: int) -> tuple[int, int]:
+        """(h, w) after the resize (an int resizes the shorter side, as torchvision does), before the crop."""
+        if self.resize is None:
+            return height, width
+        if isinstance(self.resize, int):
+            short, long = (height, width) if height <= width else (width, height)
+            new_short, new_long = self.resize, int(self.resize * long / short)
+            return (new_short, new_long) if height <= width else (new_long, new_short)
+        return int(self.resize[0]), int(self.resize[1])
+
+    def crop_window(self, height: int, width: int) -> tuple[int, int, int, int]:
+        """(top, left, crop_h, crop_w) of the centre crop in resized coordinates (negative offsets mean
+        padding, as in torchvision's ``center_crop``). No crop: the whole (height, width)."""
+        if self.crop is None:
+            return 0, 0, height, width
+        ch, cw = (self.crop, self.crop) if isinstance(self.crop, int) else (int(self.crop[0]), int(self.crop[1]))
+        pad_top = (ch - height) // 2 if ch > height else 0
+        pad_left = (cw - width) // 2 if cw > width else 0
+        top = round((max(height, ch) - ch) / 2.0) - pad_top
+        left = round((max(width, cw) - cw) / 2.0) - pad_left
+        return int(top), int(left), ch, cw
+
+    def axis_operators(self, height: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The geometry (resize, then crop) as two matrices: for a float image X (H, W), ``A @ X @ B.T``
+        equals ``geometry(X)`` up to float rounding. A: float32 (h, H), B: float32 (w, W).
+
+        Resizing is linear and separable, so each axis is the resize of an identity matrix along it.
+        """
+        import torch.nn.functional as F
+
+        rh, rw = self.resized_size(height, width)
+        mode = {"bilinear": "bilinear", "bicubic": "bicubic", "nearest": "nearest"}[self.interpolation]
+        kwargs: dict[str, Any] = {"mode": mode}
+        if mode != "nearest":
+            kwargs.update(align_corners=False, antialias=self.antialias)
+
+        def axis(n_in: int, n_out: int) -> torch.Tensor:
+            eye = torch.eye(n_in, dtype=torch.float32)[None, None]  # (1, 1, n_in, n_in)
+            if n_out == n_in:
+                return eye[0, 0]
+            return F.interpolate(eye, size=(n_out, n_in), **kwargs)[0, 0]  # (n_out, n_in)
+
+        a, b = axis(height, rh), axis(width, rw)
+        top, left, ch, cw = self.crop_window(rh, rw)
+        return _take_rows(a, top, ch), _take_rows(b, left, cw)
+
     def normalize(self, x: torch.Tensor) -> torch.Tensor:
         """Normalise float (n, 3, h, w) in [0, 1]. Returns a new tensor in x's memory layout."""
         if self.mean is None or self.std is None:
@@ -150,6 +197,15 @@ class Preprocess:
         mean = torch.tensor(self.mean, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
         std = torch.tensor(self.std, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
         return (x - mean).div_(std)
+
+
+def _take_rows(m: torch.Tensor, start: int, count: int) -> torch.Tensor:
+    """Rows start..start+count-1 of m (n, N); rows outside 0..n-1 are zero (padding)."""
+    out = torch.zeros((count, m.shape[1]), dtype=m.dtype)
+    lo, hi = max(0, start), min(m.shape[0], start + count)
+    if hi > lo:
+        out[lo - start : hi - start] = m[lo:hi]
+    return out
 
 
 class Classifier:

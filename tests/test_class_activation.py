@@ -14,7 +14,6 @@ from lime_widget.class_activation import (
     find_layer,
     gradcam,
     input_to_image,
-    resized_size,
     superpixel_scores,
 )
 
@@ -107,7 +106,7 @@ def test_resize_and_centre_crop_are_inverted_onto_the_original_image():
     # 64x80 image, shorter side resized to 32 -> (32, 40), centre crop 24 -> rows 4..27, cols 8..31 of the
     # resized image, i.e. rows 8..55 and cols 16..63 of the original.
     pre = lw.Preprocess(resize=32, crop=24)
-    assert resized_size(64, 80, 32) == (32, 40)
+    assert lw.Preprocess(resize=32).resized_size(64, 80) == (32, 40)
     assert pre.geometry(torch.zeros(1, 64, 80)).shape[-2:] == (24, 24)
     out = input_to_image(np.ones((24, 24)), (64, 80), pre)
     valid = np.isfinite(out)

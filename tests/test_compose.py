@@ -65,16 +65,58 @@ def test_hiding_one_segment_changes_only_its_pixels_full_resolution():
     assert np.all(x[seg == 13] == 0)
 
 
-def test_hiding_one_segment_changes_only_its_pixels_at_model_resolution():
+def _mask_then_preprocess(img, seg, fill, pre, masks):
+    """The reference: the masked full-resolution image through the model's own geometry."""
+    masked = np.where(masks[:, seg][..., None], img, fill)
+    return pre.geometry(torch.from_numpy(masked).permute(0, 3, 1, 2).float() / 255.0).clamp(0, 1)
+
+
+@pytest.mark.parametrize(
+    "pre",
+    [
+        lw.Preprocess(resize=(224, 224), mean=(0.5, 0.5, 0.5), std=(0.2, 0.2, 0.2)),
+        lw.Preprocess(resize=256, crop=224),
+        lw.Preprocess(resize=(96, 150), interpolation="bicubic"),
+        lw.Preprocess(resize=(200, 200), interpolation="nearest"),
+        lw.Preprocess(resize=(180, 260), antialias=False),
+        lw.Preprocess(resize=160, crop=(250, 170)),  # a crop larger than the resized image pads with zeros
+    ],
+    ids=["stretch", "resize-crop", "bicubic", "nearest", "no-antialias", "padding-crop"],
+)
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_composition_equals_mask_then_preprocess_on_random_masks(pre, channels_last):
     img = lw.sample_image("coffee")
     seg = segment(img, "slic", {"n_segments": 40})
-    clf = _identity_torch(size=(128, 128))
-    comp = Composer(img, seg, fill_image(img, seg, "gray"), clf)
-    k = comp.n_segments
-    mask = np.ones((2, k), dtype=bool)
+    fill = fill_image(img, seg, "mean")
+    clf = lw.TorchClassifier(
+        torch.nn.Identity().eval(), transform=pre, output="probabilities", channels_last=channels_last
+    )
+    comp = Composer(img, seg, fill, clf)
+    assert comp.exact_layers
+    masks = np.random.default_rng(3).random((12, comp.n_segments)) < 0.5
+    masks[0] = True
+    masks[1] = False
+    got = comp.compose(masks)
+    expected = _mask_then_preprocess(img, seg, fill, pre, masks)
+    assert got.shape == expected.shape
+    torch.testing.assert_close(got, expected, atol=1e-6, rtol=0)
+    assert torch.equal(got[0], expected[0])  # the original, bit for bit
+    layout = torch.channels_last if channels_last else torch.contiguous_format
+    assert got.is_contiguous(memory_format=layout)
+
+
+def test_hiding_one_segment_changes_only_pixels_its_resize_reaches():
+    img = lw.sample_image("coffee")
+    seg = segment(img, "slic", {"n_segments": 40})
+    pre = lw.Preprocess(resize=(128, 128))
+    comp = Composer(img, seg, fill_image(img, seg, "gray"), _identity_torch(size=(128, 128)))
+    mask = np.ones((2, comp.n_segments), dtype=bool)
     mask[1, 7] = False
     x = comp.compose(mask)
     diff = (x[1] != x[0]).any(dim=0)
+    # the pixels that change are those whose resize footprint touches superpixel 7, and only those
+    footprint = pre.geometry(torch.from_numpy((seg == 7).astype(np.float32))[None])[0] > 0
     assert diff.any()
-    assert torch.equal(diff & (comp.segments != 7), torch.zeros_like(diff))
-    assert torch.allclose(x[1][:, comp.segments == 7], torch.tensor(128 / 255.0))
+    assert torch.equal(diff, footprint)
+    inside = pre.geometry(torch.from_numpy((seg == 7).astype(np.float32))[None])[0] > 1 - 1e-6
+    torch.testing.assert_close(x[1][:, inside], torch.full_like(x[1][:, inside], 128 / 255.0), atol=1e-6, rtol=0)
