@@ -50,7 +50,9 @@ class Unstored:
 class ExplainConfig:
     """What an explanation computes (the seed and run options such as batch size are not part of it).
 
-    num_samples: perturbed images, row 0 the original (>= 2). segmentation: ``slic``, ``quickshift``,
+    num_samples: perturbed images, row 0 the original (>= 2), or ``auto``: rounds until the estimated top-5
+    stability of the first explained class reaches ``target_stability`` (0..1), at most ``max_samples``.
+    refits: bootstrap refits of the surrogate that give each weight's uncertainty (0 = none). segmentation: ``slic``, ``quickshift``,
     ``felzenszwalb``, ``watershed``, ``grid``, a callable (image -> label map), or ``given`` (a label map
     passed as ``segments=``); segmentation_params: keyword arguments for it (``n_segments`` etc.).
     hide: how hidden superpixels look: ``mean``, ``black``, ``gray``, ``blur`` (``blur_sigma`` px), an
@@ -61,7 +63,10 @@ class ExplainConfig:
     the default look of figures. preset: the name of the preset this started from, if any.
     """
 
-    num_samples: int = 1000
+    num_samples: int | str = 1000
+    max_samples: int = 2000
+    target_stability: float = 0.9
+    refits: int = 200
     segmentation: str | SegmentationFn = "slic"
     segmentation_params: Mapping[str, Any] = field(default_factory=dict)
     hide: HideSpec = "mean"
@@ -76,7 +81,17 @@ class ExplainConfig:
     preset: str | None = None
 
     def __post_init__(self) -> None:
-        _positive_int("num_samples", self.num_samples, minimum=2)
+        if self.num_samples != "auto":
+            if isinstance(self.num_samples, str):
+                raise ValueError(f"num_samples must be an integer >= 2 or 'auto'; got {self.num_samples!r}")
+            _positive_int("num_samples", self.num_samples, minimum=2)
+        _positive_int("max_samples", self.max_samples, minimum=2)
+        _finite("target_stability", self.target_stability, minimum=0.0, strict=True)
+        if self.target_stability > 1:
+            raise ValueError(f"target_stability is a Jaccard index in (0, 1]; got {self.target_stability!r}")
+        _positive_int("refits", self.refits, minimum=0)
+        if self.refits == 1:
+            raise ValueError("refits must be 0 (no uncertainty) or at least 2")
         if isinstance(self.segmentation, str):
             if self.segmentation not in (*METHODS, GIVEN):
                 raise ValueError(
@@ -149,6 +164,9 @@ class ExplainConfig:
         """JSON-friendly dict; functions and background images become ``{"unstored": kind, "name": ...}``."""
         return {
             "num_samples": self.num_samples,
+            "max_samples": self.max_samples,
+            "target_stability": self.target_stability,
+            "refits": self.refits,
             "segmentation": _describe_callable(self.segmentation),
             "segmentation_params": {k: _plain(v) for k, v in self.segmentation_params.items()},
             "hide": _describe_hide(self.hide),

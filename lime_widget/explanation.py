@@ -22,6 +22,7 @@ from .compose import Composer
 from .config import ExplainConfig
 from .images import decode_png, encode_png
 from .segmentation import n_segments_of
+from .uncertainty import expected_jaccard, top_k_sets
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -44,6 +45,10 @@ class Explanation:
     run; model_input_size (h, w) at which masked images were composed; model_output (``logits`` or
     ``probabilities``); batch_size used; versions of the libraries; timings in seconds; composer: makes and
     scores masked images (None after ``from_json`` until ``with_model``).
+    coef_draws: float64 (R, L, K) bootstrap refits of the surrogate (None when ``refits=0``), behind
+    :meth:`weight_std`, :meth:`top_k_confidence` and :meth:`stability`; stop_reason: ``fixed``, ``stable``
+    (an auto run reached its target) or ``max_samples``; sampling_trace: (samples, estimated stability)
+    after each round of an auto run.
     """
 
     image: np.ndarray
@@ -68,6 +73,9 @@ class Explanation:
     versions: dict[str, str]
     timings: dict[str, float] = field(default_factory=dict)
     composer: Composer | None = field(default=None, repr=False)
+    coef_draws: np.ndarray | None = field(default=None, repr=False)
+    stop_reason: str = "fixed"
+    sampling_trace: list[tuple[int, float]] = field(default_factory=list)
 
     # ----------------------------------------------------------------- basic facts
     @property
@@ -138,6 +146,33 @@ class Explanation:
         v = self._visible(visible)
         row = self.class_row(label)
         return float(self.intercepts[row] + self.coef[row] @ v.astype(np.float64))
+
+    # ----------------------------------------------------------------- uncertainty
+    def _draws(self, label: LabelRef) -> np.ndarray:
+        if self.coef_draws is None:
+            raise RuntimeError("this explanation has no bootstrap refits (it was made with refits=0); explain again")
+        return self.coef_draws[:, self.class_row(label)]
+
+    def weight_std(self, label: LabelRef = None) -> np.ndarray:
+        """Standard error of every superpixel's weight (K,), from bootstrap refits of the surrogate."""
+        return self._draws(label).std(axis=0, ddof=1)
+
+    def weight_interval(self, label: LabelRef = None, level: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
+        """(low, high), each (K,): the central ``level`` percentile interval of the refitted weights."""
+        if not 0 < level < 1:
+            raise ValueError(f"level must be between 0 and 1; got {level!r}")
+        draws = self._draws(label)
+        tail = (1.0 - level) / 2.0
+        return np.quantile(draws, tail, axis=0), np.quantile(draws, 1.0 - tail, axis=0)
+
+    def top_k_confidence(self, label: LabelRef = None, k: int = 5) -> np.ndarray:
+        """For every superpixel (K,), the share of refits in which it is among the k most positive weights."""
+        return top_k_sets(self._draws(label), _top_k(k, self.n_segments)).mean(axis=0)
+
+    def stability(self, label: LabelRef = None, k: int = 5) -> float:
+        """The expected top-k Jaccard index between two runs with different seeds (1 = the same k superpixels
+        every time), estimated from the refits: no new forward passes."""
+        return expected_jaccard(top_k_sets(self._draws(label), _top_k(k, self.n_segments)))
 
     def top_segments(self, label: LabelRef = None, k: int = 5, positive_only: bool = True) -> np.ndarray:
         """Ids of the k superpixels with the largest weights, best first (only positive ones by default)."""
@@ -289,6 +324,9 @@ class Explanation:
             "sample_scores": self.sample_scores.tolist(),
             "distances": self.distances.tolist(),
             "kernel_weights": self.kernel_weights.tolist(),
+            "coef_draws": None if self.coef_draws is None else _pack_array(self.coef_draws),
+            "stop_reason": self.stop_reason,
+            "sampling_trace": [[int(n), float(v)] for n, v in self.sampling_trace],
             "config": self.config.to_dict(),
             "seed": int(self.seed),
             "model_input_size": [int(x) for x in self.model_input_size],
@@ -327,6 +365,9 @@ class Explanation:
             sample_scores=np.asarray(data["sample_scores"], dtype=np.float64).reshape(shape[0], -1),
             distances=np.asarray(data["distances"], dtype=np.float64),
             kernel_weights=np.asarray(data["kernel_weights"], dtype=np.float64),
+            coef_draws=None if data.get("coef_draws") is None else _unpack_array(data["coef_draws"]),
+            stop_reason=str(data.get("stop_reason", "fixed")),
+            sampling_trace=[(int(n), float(v)) for n, v in data.get("sampling_trace", [])],
             config=ExplainConfig.from_dict(data["config"]),
             seed=int(data["seed"]),
             model_input_size=(int(data["model_input_size"][0]), int(data["model_input_size"][1])),
@@ -345,6 +386,12 @@ class Explanation:
     @classmethod
     def load_json(cls, path: str | Path) -> Explanation:
         return cls.from_json(Path(path).read_text())
+
+
+def _top_k(k: Any, n_segments: int) -> int:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n_segments:
+        raise ValueError(f"k must be an integer between 1 and the number of superpixels ({n_segments}); got {k!r}")
+    return int(k)
 
 
 def _b64(raw: bytes) -> str:

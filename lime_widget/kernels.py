@@ -7,8 +7,8 @@ from collections.abc import Callable
 import numpy as np
 
 KernelFn = Callable[[np.ndarray], np.ndarray]
-KERNELS = ("lime", "matlab")
-DEFAULT_WIDTH = {"lime": 0.25, "matlab": 0.35}
+KERNELS = ("lime", "matlab", "uniform")
+DEFAULT_WIDTH = {"lime": 0.25, "matlab": 0.35, "uniform": float("inf")}
 
 
 def cosine_distance(masks: np.ndarray) -> np.ndarray:
@@ -46,6 +46,8 @@ def sample_weights(
 
     kernel ``lime``: cosine distance, sqrt(exp(-d^2/w^2)), w = 0.25 by default.
     kernel ``matlab``: hidden fraction, exp(-d^2/sigma^2), sigma = 0.35 by default.
+    kernel ``uniform``: every sample weighs 1 (the lime kernel with an infinite width; the fit is then the
+    Banzhaf-style regression on the on/off vectors); distances are the cosine ones.
     A callable gets the cosine distances (n,) and returns weights (n,).
     Returns (distances (n,), weights (n,)).
     """
@@ -60,8 +62,22 @@ def sample_weights(
     width = DEFAULT_WIDTH[kernel] if width is None else float(width)
     if not width > 0:
         raise ValueError(f"kernel_width must be positive; got {width}")
+    if kernel == "uniform":
+        d = cosine_distance(masks)
+        return d, np.ones_like(d)
     if kernel == "lime":
         d = cosine_distance(masks)
         return d, lime_kernel(d, width)
     d = hidden_fraction(masks)
     return d, exponential_kernel(d, width)
+
+
+def count_kernel(kernel: str | KernelFn, width: float | None, n_segments: int) -> np.ndarray:
+    """The kernel weight of a mask with s visible superpixels, s = 0..K: float64 (K+1,).
+
+    Both distances depend on the count only (cosine: 1 - sqrt(s/K); hidden fraction: 1 - s/K), which the
+    stratified design uses to size its strata.
+    """
+    counts = np.arange(n_segments + 1)
+    masks = counts[:, None] > np.arange(n_segments)[None, :]  # row s: the first s superpixels visible
+    return sample_weights(masks, kernel, width)[1]

@@ -16,17 +16,18 @@ from typing import Any
 
 import numpy as np
 
+from .adaptive import draw_samples
 from .classifiers import class_id
 from .compose import Composer, HideSpec, fill_image
 from .config import GIVEN, ExplainConfig
 from .explanation import Explanation
 from .images import DEFAULT_MAX_PIXELS, to_rgb_uint8
-from .kernels import sample_weights
 from .models import as_classifier
 from .presets import resolve
-from .sampling import sample_masks
-from .segmentation import SegmentationFn, as_segments, n_segments_of, segment
+from .sampling import PAIRED_SCHEMES
+from .segmentation import SegmentationFn, as_segments, segment
 from .surrogate import fit_surrogate
+from .uncertainty import bootstrap_coefs
 
 
 def make_rng(random_state: int | np.random.Generator | None) -> tuple[np.random.Generator, int]:
@@ -68,7 +69,10 @@ def explain(
     image: Any,
     model: Any,
     *,
-    num_samples: int | None = None,
+    num_samples: int | str | None = None,
+    max_samples: int | None = None,
+    target_stability: float | None = None,
+    refits: int | None = None,
     segmentation: str | SegmentationFn | None = None,
     n_segments: int | None = None,
     segmentation_params: dict[str, Any] | None = None,
@@ -93,7 +97,10 @@ def explain(
     image: path, PIL image, numpy (H, W[, C]) or torch (C, H, W) (see :func:`to_rgb_uint8`); never modified.
     model: a :class:`TorchClassifier`, :class:`FunctionClassifier`, a name for :func:`load_model`, or a
     callable on uint8 (n, H, W, 3) batches returning probabilities (n, C).
-    num_samples: perturbed images (default 1000). segmentation: ``slic`` (default), ``quickshift``,
+    num_samples: perturbed images (default 1000), or ``auto``: draw in rounds until the estimated top-5
+    stability of the first explained class reaches target_stability (0.9), at most max_samples (2000).
+    refits: bootstrap refits of the surrogate behind ``weight_std``, ``top_k_confidence`` and ``stability``
+    (200; 0 = none; no extra forward passes). segmentation: ``slic`` (default), ``quickshift``,
     ``felzenszwalb``, ``watershed``, ``grid`` or a callable; n_segments and segmentation_params go to it;
     segments: a precomputed integer (H, W) label map instead (relabelled to 0..K-1).
     hide: fill of hidden superpixels: ``mean`` (default), ``black``, ``gray``, ``blur`` (blur_sigma px), a
@@ -117,6 +124,9 @@ def explain(
     cfg = resolve(
         preset,
         num_samples=num_samples,
+        max_samples=max_samples,
+        target_stability=target_stability,
+        refits=refits,
         segmentation=GIVEN if segments is not None else segmentation,
         segmentation_params=segmentation_params,
         n_segments=n_segments,
@@ -145,25 +155,37 @@ def explain(
         seg = as_segments(segments, img.shape[:2])
     else:
         seg = segment(img, cfg.segmentation, dict(cfg.segmentation_params), seed=int(rng.integers(0, 2**31 - 1)))
-    k = n_segments_of(seg)
 
     t_fill = time.perf_counter()
     fill = fill_image(img, seg, cfg.hide, blur_sigma=cfg.blur_sigma)
     composer = Composer(img, seg, fill, clf)
-    masks = sample_masks(cfg.num_samples, k, rng, cfg.sampling)
-    distances, kweights = sample_weights(masks, cfg.kernel, cfg.kernel_width)
+
+    def choose(probs: np.ndarray) -> list[int]:
+        names = clf.names(probs.shape[0])
+        if cfg.classes is not None:
+            return [class_id(c, names) for c in cfg.classes]
+        return [int(i) for i in np.argsort(-probs, kind="stable")[: cfg.top_labels]]
 
     t_model = time.perf_counter()
-    scores = composer.score(masks, batch_size=batch_size, progress=progress)
+    run = draw_samples(composer, cfg, rng, lambda p: choose(p)[0], batch_size=batch_size, progress=progress)
+    masks, scores, kweights = run.masks, run.scores, run.kernel_weights
 
     t_fit = time.perf_counter()
     probs = scores[0].copy()
     names = clf.names(probs.shape[0])
-    if cfg.classes is not None:
-        chosen = [class_id(c, names) for c in cfg.classes]
-    else:
-        chosen = [int(i) for i in np.argsort(-probs, kind="stable")[: cfg.top_labels]]
+    chosen = choose(probs)
     fit = fit_surrogate(masks, scores[:, chosen], kweights, alpha=float(cfg.ridge_alpha))
+    draws = None
+    if cfg.refits:
+        draws = bootstrap_coefs(
+            masks,
+            scores[:, chosen],
+            kweights,
+            float(cfg.ridge_alpha),
+            rng,
+            draws=cfg.refits,
+            paired=cfg.sampling in PAIRED_SCHEMES,
+        )
     t_end = time.perf_counter()
 
     return Explanation(
@@ -179,8 +201,11 @@ def explain(
         local_predictions=fit.local_prediction,
         masks=masks,
         sample_scores=scores[:, chosen].copy(),
-        distances=distances,
+        distances=run.distances,
         kernel_weights=kweights,
+        coef_draws=draws,
+        stop_reason=run.stop_reason,
+        sampling_trace=list(run.trace),
         config=cfg,
         seed=seed,
         model_input_size=composer.input_size,

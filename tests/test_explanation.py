@@ -59,12 +59,16 @@ def test_json_round_trip_is_exact(planted, tmp_path):
         "sample_scores",
         "distances",
         "kernel_weights",
+        "coef_draws",
     ):
         a, b = getattr(exp, name), getattr(back, name)
         assert a.dtype == b.dtype and a.shape == b.shape, name
         np.testing.assert_array_equal(a, b, err_msg=name)
     assert back.config == exp.config
     assert back.seed == exp.seed and back.versions == exp.versions and back.top_labels == exp.top_labels
+    assert back.stop_reason == exp.stop_reason and back.sampling_trace == exp.sampling_trace
+    np.testing.assert_array_equal(back.weight_std(), exp.weight_std())
+    assert back.stability() == exp.stability()
     assert back.to_json() == text
     with pytest.raises(RuntimeError, match="with_model"):
         back.rescore(np.ones(exp.n_segments, bool))
@@ -74,3 +78,15 @@ def test_json_round_trip_is_exact(planted, tmp_path):
     assert lw.Explanation.load_json(path).to_json() == text
     with pytest.raises(ValueError, match="not a lime_widget"):
         lw.Explanation.from_json("{}")
+
+
+def test_json_round_trip_keeps_an_auto_run(planted):
+    img, clf, _ = planted
+    exp = lw.explain(
+        img, clf, segments=cell_segments(), num_samples="auto", max_samples=200, hide="gray", progress=False
+    )
+    back = lw.Explanation.from_json(exp.to_json())
+    assert back.config.num_samples == "auto" and back.config.max_samples == 200
+    assert back.stop_reason == exp.stop_reason and back.sampling_trace == exp.sampling_trace
+    assert back.n_samples == exp.n_samples and len(exp.sampling_trace) >= 1
+    np.testing.assert_array_equal(back.top_k_confidence(), exp.top_k_confidence())

@@ -31,10 +31,13 @@ def test_none_seed_is_recorded_and_reproduces(planted):
     np.testing.assert_array_equal(a.coef, b.coef)
 
 
+@pytest.mark.parametrize("sampling", ["lime", "paired", "balanced", "stratified"])
 @pytest.mark.parametrize("hide", ["gray", "black", "blur"])
-def test_planted_cue_gets_the_top_weights(planted, hide):
+def test_planted_cue_gets_the_top_weights(planted, hide, sampling):
     img, clf, cells = planted
-    exp = lw.explain(img, clf, segments=cell_segments(), num_samples=400, hide=hide, classes=[1], progress=False)
+    exp = lw.explain(
+        img, clf, segments=cell_segments(), num_samples=400, hide=hide, classes=[1], sampling=sampling, progress=False
+    )
     top = set(exp.top_segments(1, k=2).tolist())
     assert top == set(cells)
     w = exp.weights(1)
@@ -58,7 +61,8 @@ def test_planted_cue_with_lime_and_matlab_presets(planted):
         assert set(exp.top_segments("cue", k=2).tolist()) == set(cells), preset
 
 
-def test_linear_classifier_weights_are_recovered():
+@pytest.mark.parametrize("sampling", ["lime", "matlab", "paired", "balanced", "stratified"])
+def test_linear_classifier_weights_are_recovered(sampling):
     beta = np.zeros(64)
     beta[[3, 20, 41]] = [0.2, 0.15, -0.1]
     beta[50] = 0.05
@@ -71,6 +75,7 @@ def test_linear_classifier_weights_are_recovered():
         num_samples=300,
         ridge_alpha=0.0,
         classes=[1],
+        sampling=sampling,
         progress=False,
     )
     np.testing.assert_allclose(exp.weights(1), beta, atol=1e-8)
