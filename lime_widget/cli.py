@@ -20,7 +20,19 @@ def _parser() -> argparse.ArgumentParser:
         default="efficientnet_lite0",
         help="efficientnet_lite0 (embedded, offline) or a torchvision model name",
     )
-    e.add_argument("--num-samples", type=int, default=None, help="perturbed images (default 1000)")
+    e.add_argument(
+        "--num-samples",
+        type=_samples,
+        default=None,
+        help="perturbed images (default 1000), or 'auto': sample until the top 5 is stable",
+    )
+    e.add_argument("--max-samples", type=int, default=None, help="with --num-samples auto: at most this many (2000)")
+    e.add_argument(
+        "--target-stability",
+        type=float,
+        default=None,
+        help="with --num-samples auto: the top-5 stability to reach (0.9)",
+    )
     e.add_argument("--segmentation", default=None, help="slic (default), quickshift, felzenszwalb, watershed or grid")
     e.add_argument("--n-segments", type=int, default=None, help="about how many superpixels (slic, watershed, grid)")
     e.add_argument("--hide", default=None, help="mean (default), black, gray, blur or #rrggbb")
@@ -34,6 +46,15 @@ def _parser() -> argparse.ArgumentParser:
     lab = sub.add_parser("lab", help="open the quickstart notebook in JupyterLab")
     lab.add_argument("--dir", default="lime_notebooks", help="folder to copy the notebook to (default lime_notebooks)")
     return p
+
+
+def _samples(text: str) -> int | str:
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"expected an integer or 'auto', got {text!r}") from err
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,6 +86,8 @@ def _explain(args: argparse.Namespace) -> int:
             image,
             model,
             num_samples=args.num_samples,
+            max_samples=args.max_samples,
+            target_stability=args.target_stability,
             segmentation=args.segmentation,
             n_segments=args.n_segments,
             hide=args.hide,

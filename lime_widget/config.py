@@ -56,9 +56,11 @@ class ExplainConfig:
     ``felzenszwalb``, ``watershed``, ``grid``, a callable (image -> label map), or ``given`` (a label map
     passed as ``segments=``); segmentation_params: keyword arguments for it (``n_segments`` etc.).
     hide: how hidden superpixels look: ``mean``, ``black``, ``gray``, ``blur`` (``blur_sigma`` px), an
-    (r, g, b) colour in 0..255 or ``#rrggbb``, or a background image. sampling: ``lime`` or ``matlab``.
-    kernel: ``lime``, ``matlab`` or a callable on cosine distances; kernel_width: its width (None = the
-    kernel's default). ridge_alpha: the Ridge penalty (0 = weighted least squares). top_labels: how many
+    (r, g, b) colour in 0..255 or ``#rrggbb``, or a background image. sampling: ``balanced`` (default:
+    randomised foldover Hadamard designs), ``paired``, ``stratified``, ``lime`` or ``matlab`` (see
+    :mod:`lime_widget.sampling`). kernel: ``uniform`` (default: every sample weighs the same, so a mask and
+    its complement cancel two-superpixel interactions), ``lime``, ``matlab`` or a callable on cosine
+    distances; kernel_width: its width (None = the kernel's default). ridge_alpha: the Ridge penalty (0 = weighted least squares). top_labels: how many
     of the most probable classes to explain; classes: explicit class ids or names instead. figure_style:
     the default look of figures. preset: the name of the preset this started from, if any.
     """
@@ -71,8 +73,8 @@ class ExplainConfig:
     segmentation_params: Mapping[str, Any] = field(default_factory=dict)
     hide: HideSpec = "mean"
     blur_sigma: float | None = None
-    sampling: str = "lime"
-    kernel: str | KernelFn = "lime"
+    sampling: str = "balanced"
+    kernel: str | KernelFn = "uniform"
     kernel_width: float | None = None
     ridge_alpha: float = 1.0
     top_labels: int = 5

@@ -268,6 +268,13 @@ class Explanation:
 
         return explanation_figure(self, label=label, style=style, **kwargs)
 
+    def weights_figure(self, label: LabelRef = None, k: int = 12, **kwargs: Any) -> Figure:
+        """Bar chart of the k strongest weights with their 90% intervals and top-5 confidence."""
+        from .figures import weight_bars
+
+        self._draws(label)  # a clear error without refits
+        return weight_bars(self, label, k=k, **kwargs)
+
     def save_png(
         self, path: str | Path, label: LabelRef = None, style: str | None = None, dpi: int = 120, **kwargs: Any
     ) -> Path:
@@ -292,8 +299,27 @@ class Explanation:
             f"local prediction {self.local_prediction(label):.4f}):"
         )
         w = self.weights(label)
+        sure = self.coef_draws is not None
+        if sure:
+            kk = min(5, self.n_segments)
+            std, conf = self.weight_std(label), self.top_k_confidence(label, k=kk)
         for s in self.top_segments(label, k=k, positive_only=False):
-            lines.append(f"  superpixel {int(s):>4}  weight {w[s]:+.5f}")
+            line = f"  superpixel {int(s):>4}  weight {w[s]:+.5f}"
+            if sure:
+                line += f" ± {std[s]:.5f}  in the top {kk} in {conf[s]:4.0%} of refits"
+            lines.append(line)
+        samples = f"{self.n_samples} samples"
+        if self.stop_reason == "stable":
+            samples += f" (auto: stopped at the target stability {self.config.target_stability})"
+        elif self.stop_reason == "max_samples" and self.config.num_samples == "auto":
+            samples += f" (auto: reached max_samples before the target stability {self.config.target_stability})"
+        if sure:
+            lines.append(
+                f"stability of the top {kk} (expected Jaccard between two seeds): {self.stability(label, k=kk):.2f}; "
+                f"{samples}"
+            )
+        else:
+            lines.append(samples)
         return "\n".join(lines)
 
     def __repr__(self) -> str:

@@ -28,6 +28,7 @@ class ExplanationView(Protocol):
     probabilities: np.ndarray
     class_names: list[str]
     top_labels: list[int]
+    coef_draws: np.ndarray | None
 
     @property
     def config(self) -> Any: ...  # has .figure_style
@@ -39,6 +40,17 @@ class ExplanationView(Protocol):
         self, label: int | str | None = None, positive_only: bool = False, smooth: float = 0.0
     ) -> np.ndarray: ...
     def masked_image(self, visible: Any) -> np.ndarray: ...
+    def weights(self, label: int | str | None = None) -> np.ndarray: ...
+    def weight_std(self, label: int | str | None = None) -> np.ndarray: ...
+    def weight_interval(self, label: int | str | None = None, level: float = 0.9) -> tuple[np.ndarray, np.ndarray]: ...
+    def top_k_confidence(self, label: int | str | None = None, k: int = 5) -> np.ndarray: ...
+    def stability(self, label: int | str | None = None, k: int = 5) -> float: ...
+
+
+#: an interval of this level containing 0 marks a weight as within noise (hatched in the figure)
+NOISE_LEVEL = 0.9
+#: colours of positive and negative weights in bar charts (the ends of RdBu)
+POSITIVE, NEGATIVE = "#2166ac", "#b2182b"
 
 
 def plain_text(text: str) -> str:
@@ -87,22 +99,40 @@ def explanation_figure(
     smooth: float | None = None,
     positive_only: bool | None = None,
     title: str | None = None,
+    uncertainty: bool = True,
+    bars: bool | None = None,
 ) -> Figure:
     """Draw an explanation.
 
     style ``default``: diverging heatmap (red negative, blue positive, symmetric around 0, colour-blind
-    safe RdBu) over the image with boundaries and a colour bar. ``matlab``: the MATLAB demo's look: the
-    positive weights only, Gaussian-smoothed (sigma 8 px), jet colormap at alpha 0.5, cyan boundaries,
-    colour bar. ``top`` / ``top4``: lime's look: only the k (5 / 4) most positive superpixels shown, the
-    rest hidden with the explanation's fill. Default: the style of the explanation's preset.
+    safe RdBu) over the image with boundaries and a colour bar; with ``uncertainty`` (and refits), the
+    superpixels whose 90% interval contains 0 are hatched and faded, the title gives the top-5 stability,
+    and (``bars``, default when no ``ax`` is given) a bar chart of the strongest weights with their 90%
+    intervals and top-5 confidence sits beside the map. ``matlab``: the MATLAB demo's look: the positive
+    weights only, Gaussian-smoothed (sigma 8 px), jet colormap at alpha 0.5, cyan boundaries, colour bar.
+    ``top`` / ``top4``: lime's look: only the k (5 / 4) most positive superpixels shown, the rest hidden
+    with the explanation's fill. Default: the style of the explanation's preset.
     """
     style = style or str(exp.config.figure_style)
     if style not in STYLES:
         raise ValueError(f"unknown figure style {style!r}; choose one of {', '.join(STYLES)}")
     cls = exp.top_labels[exp.class_row(label)]
+    sure = uncertainty and exp.coef_draws is not None and style == "default"
+    with_bars = (ax is None and sure) if bars is None else bool(bars and exp.coef_draws is not None)
+    if with_bars and ax is None:
+        import matplotlib.pyplot as plt
+
+        width, height = image_figsize(exp.segments.shape, colorbar)
+        fig = plt.figure(figsize=(width + 4.2, max(height, 4.0)))
+        grid = fig.add_gridspec(1, 2, width_ratios=[width, 4.2], wspace=0.5)
+        ax = fig.add_subplot(grid[0, 0])
+        weight_bars(exp, cls, ax=fig.add_subplot(grid[0, 1]))
     fig, ax = new_axes(ax, image_figsize(exp.segments.shape, colorbar))
     name = exp.class_names[cls]
-    ax.set_title(plain_text(title if title is not None else f"{name} (p = {exp.probabilities[cls]:.3f})"))
+    default_title = f"{name} (p = {exp.probabilities[cls]:.3f})"
+    if sure:
+        default_title += f"\nstability of the top 5: {exp.stability(cls):.2f}; hatched: weight within noise"
+    ax.set_title(plain_text(title if title is not None else default_title), fontsize=10)
     ax.axis("off")
     edges = boundary_mask(exp.segments) if boundaries else None
 
@@ -134,8 +164,65 @@ def explanation_figure(
         base = exp.image if edges is None else _blend(exp.image, (1.0, 1.0, 0.6), edges)
         ax.imshow(base)
         im = ax.imshow(heat, cmap="RdBu", vmin=-vmax, vmax=vmax, alpha=alpha)
+        if sure:
+            _mark_noise(ax, exp, cls)
     if colorbar:
         add_colorbar(fig, im, ax, "superpixel weight (change in class score)")
+    return fig
+
+
+def within_noise(exp: ExplanationView, label: int | str | None = None, level: float = NOISE_LEVEL) -> np.ndarray:
+    """bool (K,): superpixels whose ``level`` interval of refitted weights contains 0."""
+    low, high = exp.weight_interval(label, level)
+    return (low <= 0) & (high >= 0)
+
+
+def _mark_noise(ax: Axes, exp: ExplanationView, label: int) -> None:
+    """Fade and hatch the superpixels whose weight is within noise."""
+    noisy = within_noise(exp, label)[exp.segments]
+    veil = np.zeros((*noisy.shape, 4))
+    veil[noisy] = (1.0, 1.0, 1.0, 0.35)
+    ax.imshow(veil)
+    if noisy.any() and not noisy.all():
+        import matplotlib.pyplot as plt
+
+        with plt.rc_context({"hatch.color": (1.0, 1.0, 1.0, 0.8), "hatch.linewidth": 0.8}):
+            ax.contourf(noisy.astype(float), levels=[0.5, 1.5], colors="none", hatches=["//"])
+
+
+def weight_bars(
+    exp: ExplanationView,
+    label: int | str | None = None,
+    *,
+    ax: Axes | None = None,
+    k: int = 12,
+    level: float = NOISE_LEVEL,
+) -> Figure:
+    """Bar chart of the k strongest weights of a class with their ``level`` intervals (from the refits);
+    each bar is labelled with its superpixel id and how often it is in the top 5."""
+    w = exp.weights(label)
+    low, high = exp.weight_interval(label, level)
+    conf = exp.top_k_confidence(label, k=min(5, w.size))
+    order = np.argsort(-np.abs(w), kind="stable")[: min(k, w.size)]
+    order = order[np.argsort(-w[order], kind="stable")]
+    fig, ax = new_axes(ax, (4.6, 0.32 * order.size + 1.2))
+    y = np.arange(order.size)[::-1]
+    ax.barh(
+        y,
+        w[order],
+        color=[POSITIVE if v > 0 else NEGATIVE for v in w[order]],
+        # a percentile interval need not contain the estimate when samples are few: clip to the bar
+        xerr=np.clip(np.vstack([w[order] - low[order], high[order] - w[order]]), 0.0, None),
+        ecolor="0.25",
+        capsize=2,
+        height=0.7,
+    )
+    ax.set_yticks(y, [f"#{i}  ({conf[i]:.0%})" for i in order], fontsize=8)
+    ax.axvline(0.0, color="0.4", linewidth=0.8)
+    ax.set_xlabel(f"weight, {level:.0%} interval", fontsize=9)
+    ax.set_title(plain_text("strongest superpixels (in top 5: % of refits)"), fontsize=9)
+    ax.tick_params(axis="x", labelsize=8)
+    ax.grid(axis="x", alpha=0.3)
     return fig
 
 

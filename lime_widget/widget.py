@@ -25,6 +25,7 @@ from .segmentation import boundary_mask
 log = logging.getLogger("lime_widget")
 STATIC = Path(__file__).parent / "static"
 N_TOP_ROWS = 10
+CONFIDENCE_K = 5  # the top-k of the hover's "in the top 5 in N% of refits" and the panel's stability
 HISTORY_LIMIT = 200
 
 
@@ -105,17 +106,7 @@ class LimeWidget(anywidget.AnyWidget):
             segments_dtype=dtype,
             width=w,
             height=h,
-            classes=[
-                {
-                    "id": int(c),
-                    "name": exp.class_names[c],
-                    "weights": [float(x) for x in exp.coef[i]],
-                    "intercept": float(exp.intercepts[i]),
-                    "r2": float(exp.r2_scores[i]),
-                    "original": float(self._original[c]),
-                }
-                for i, c in enumerate(exp.top_labels)
-            ],
+            classes=[_class_info(exp, c, float(self._original[c])) for c in exp.top_labels],
             original_scores=self._rows(self._original),
             visible=[True] * k,
             rev=0,
@@ -318,6 +309,26 @@ class LimeWidget(anywidget.AnyWidget):
             {"id": int(c), "name": self._exp.class_names[c], "prob": float(probs[c]), "rank": int(ranks[c])}
             for c in ids
         ]
+
+
+def _class_info(exp: Explanation, label: int, original: float) -> dict[str, Any]:
+    """An entry of the ``classes`` trait: the surrogate of one explained class and how sure it is."""
+    row = exp.class_row(label)
+    sure = exp.coef_draws is not None
+    return {
+        "id": int(label),
+        "name": exp.class_names[label],
+        "weights": [float(x) for x in exp.coef[row]],
+        "intercept": float(exp.intercepts[row]),
+        "r2": float(exp.r2_scores[row]),
+        "original": original,
+        "std": [float(x) for x in exp.weight_std(label)] if sure else None,
+        "confidence": [float(x) for x in exp.top_k_confidence(label, k=min(CONFIDENCE_K, exp.n_segments))]
+        if sure
+        else None,
+        "confidence_k": min(CONFIDENCE_K, exp.n_segments),
+        "stability": float(exp.stability(label, k=min(CONFIDENCE_K, exp.n_segments))) if sure else None,
+    }
 
 
 def _ranks(probs: np.ndarray) -> np.ndarray:

@@ -18,8 +18,8 @@ def test_defaults_are_the_documented_ones():
         1000,
         "slic",
         "mean",
-        "lime",
-        "lime",
+        "balanced",
+        "uniform",
         1.0,
     )
     with pytest.raises(dataclasses.FrozenInstanceError):

@@ -38,7 +38,7 @@ def signed_exp() -> lw.Explanation:
 
 
 def test_default_overlay_colours_follow_the_weight_signs(signed_exp):
-    fig = signed_exp.figure(1)
+    fig = signed_exp.figure(1, uncertainty=False)
     base, heat = fig.axes[0].images
     seg = signed_exp.segments
     # the heat layer is the weight map itself, on a colour scale symmetric around 0
@@ -98,5 +98,30 @@ def test_class_names_are_drawn_as_plain_text(tmp_path):
     out = exp.save_png(tmp_path / "dollars.png")  # mathtext would raise on the first name
     assert out.stat().st_size > 1000
     fig = exp.figure()
-    assert fig.axes[0].get_title() == plain_text("price $5 and $10 (p = 0.700)")
+    assert fig.axes[0].get_title().startswith(plain_text("price $5 and $10 (p = 0.700)"))
     plt.close(fig)
+
+
+def test_uncertain_superpixels_are_veiled_and_the_bars_show_intervals(planted):
+    from lime_widget.figures import within_noise
+
+    img, clf, cells = planted
+    exp = lw.explain(img, clf, segments=cell_segments(), num_samples=300, hide="gray", classes=[1], progress=False)
+    noisy = within_noise(exp, 1)
+    assert not noisy[cells].any() and noisy.sum() > 40  # the cue is solid, most of the rest is noise
+    fig = exp.figure(1)
+    map_ax, bars_ax = fig.axes[0], fig.axes[1]
+    base, heat, veil = map_ax.images
+    alpha = np.asarray(veil.get_array())[..., 3]
+    np.testing.assert_array_equal(alpha > 0, noisy[exp.segments])  # exactly the noisy superpixels are veiled
+    assert map_ax.collections  # and hatched
+    assert f"stability of the top 5: {exp.stability(1):.2f}" in map_ax.get_title()
+    labels = [t.get_text() for t in bars_ax.get_yticklabels()]
+    assert labels[0].startswith(f"#{int(np.argmax(exp.weights(1)))} ")  # strongest positive first (on top)
+    assert any("(100%)" in t for t in labels)
+    kinds = {type(c).__name__ for c in bars_ax.containers}
+    assert kinds == {"BarContainer", "ErrorbarContainer"}  # bars, with their intervals
+    plt.close(fig)
+    only_map = exp.figure(1, bars=False)
+    assert len(only_map.axes) == 2  # map + colour bar
+    plt.close(only_map)

@@ -222,3 +222,24 @@ def test_explanation_without_model_is_refused():
         LimeWidget(loaded)
     with pytest.raises(TypeError):
         LimeWidget("not an explanation")  # type: ignore[arg-type]
+
+
+def test_classes_carry_the_uncertainty_of_each_weight():
+    w, _ = make_widget()
+    exp = w.explanation
+    for info in w.classes:
+        c = info["id"]
+        assert info["std"] == pytest.approx(list(exp.weight_std(c)))
+        assert info["confidence"] == pytest.approx(list(exp.top_k_confidence(c, k=5)))
+        assert info["confidence_k"] == 5 and info["stability"] == pytest.approx(exp.stability(c))
+    bare = LimeWidget(
+        lw.explain(
+            cell_image(),
+            lw.FunctionClassifier(SlowCounting()),
+            segments=cell_segments(),
+            num_samples=20,
+            refits=0,
+            progress=False,
+        )
+    )
+    assert bare.classes[0]["std"] is None and bare.classes[0]["stability"] is None

@@ -8,6 +8,7 @@ import { formatTooltip } from "./core/format";
 import { hideTopK, invert, keepTopK, maskFromHidden, reset } from "./core/masks";
 import { maskSummary } from "./core/panel";
 import { readImageSource, readSnapshot, selectedClass, selectedWeights } from "./core/traits";
+import { readUncertainty, segmentUncertainty } from "./core/uncertainty";
 import { MaskEditor } from "./editor";
 import { IMAGE_TRAITS, type LimeTraits } from "./protocol";
 import { ImageCanvas } from "./view/canvas";
@@ -44,7 +45,13 @@ function render({ model, el }: Pick<RenderProps<LimeTraits>, "model" | "el">): (
       toggle: (id) => editor.toggle(id),
       describe: (id) => {
         const s = snapshot();
-        return formatTooltip(id, selectedWeights(s)[id], s.mask[id] === false);
+        const u = readUncertainty(selectedClass(s), s.mask.length);
+        return formatTooltip(
+          id,
+          selectedWeights(s)[id],
+          s.mask[id] === false,
+          segmentUncertainty(u, id),
+        );
       },
       redraw: () => frame.request(draw),
     },

@@ -23,6 +23,20 @@ export interface ClassInfo {
   r2: number;
   /** The model's score for the unmasked image. */
   original: number;
+  // Bootstrap uncertainty of the weights (refits on resampled perturbations). Messages from
+  // older versions lack these fields: undefined is read like null. Malformed values (wrong
+  // length, non-finite entries, out of range) are ignored, per entry, never thrown on.
+  /** Standard error of each weight (one per superpixel, same order as `weights`); null: no refits. */
+  std?: number[] | null;
+  /**
+   * For each superpixel, the share (0..1) of bootstrap refits in which it is among the
+   * `confidence_k` most positive weights; null: no refits.
+   */
+  confidence?: number[] | null;
+  /** The k of `confidence` and `stability` (5). */
+  confidence_k?: number;
+  /** Expected top-k Jaccard index (0..1) between two runs with different seeds; null: no refits. */
+  stability?: number | null;
 }
 
 /** A probe of the `history` trait. */

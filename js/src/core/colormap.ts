@@ -56,19 +56,23 @@ export function valueToColor(value: number, scale: number): RGBA {
 
 /**
  * Per-segment RGBA colours (length 4 * weights.length) for a weight vector, on the symmetric
- * scale [-scale, +scale] (default: the largest |weight|).
+ * scale [-scale, +scale] (default: the largest |weight|). `alpha` (optional, 0..1 per segment,
+ * clamped; a missing or non-finite entry counts as 1) sets each colour's alpha channel, which the
+ * composition multiplies with the heatmap opacity.
  */
 export function segmentColors(
   weights: ArrayLike<number>,
   scale: number = maxAbs(weights),
+  alpha: ArrayLike<number> | null = null,
 ): Uint8ClampedArray {
   const out = new Uint8ClampedArray(weights.length * 4);
   for (let i = 0; i < weights.length; i++) {
     const c = valueToColor(weights[i], scale);
+    const a = alpha === null || i >= alpha.length ? 1 : alpha[i];
     out[i * 4] = c[0];
     out[i * 4 + 1] = c[1];
     out[i * 4 + 2] = c[2];
-    out[i * 4 + 3] = c[3];
+    out[i * 4 + 3] = Number.isFinite(a) ? Math.round(c[3] * Math.max(0, Math.min(1, a))) : c[3];
   }
   return out;
 }

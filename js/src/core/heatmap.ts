@@ -1,10 +1,12 @@
 /**
- * The weight heatmap of the tracked class and its legend. Pure and DOM-free.
+ * The weight heatmap of the tracked class and its legend: superpixels whose weight is within
+ * noise (bootstrap std, see uncertainty.ts) are drawn at reduced opacity. Pure and DOM-free.
  */
 
 import type { ClassInfo } from "../protocol";
 import { maxAbs, segmentColors } from "./colormap";
 import { formatSigned } from "./format";
+import { NOISE_NOTE, noiseAlphas, noiseMask, readUncertainty } from "./uncertainty";
 
 /** Whether `weights` can colour (and rank) the K superpixels: one weight for each. */
 export function weightsUsable(weights: readonly number[], n: number): boolean {
@@ -20,6 +22,10 @@ export interface HeatmapView {
   max: string;
   /** Accessible name of the legend bar. */
   barLabel: string;
+  /** Legend line on the faded (within-noise) superpixels; "" when the std is unknown. */
+  noise: string;
+  /** 1 for each superpixel drawn faded, or null when the std is unknown. */
+  noisy: Uint8Array | null;
 }
 
 /** Heatmap colours and legend texts for the class `info` on K = `n` superpixels. */
@@ -27,16 +33,28 @@ export function heatmapView(info: ClassInfo | undefined, n: number): HeatmapView
   const weights = Array.isArray(info?.weights) ? info.weights : [];
   const title = info ? `LIME weight for “${info.name}”` : "LIME weight (no class)";
   if (!weightsUsable(weights, n)) {
-    return { colors: null, title, min: "—", max: "—", barLabel: "colour scale (no weights)" };
+    return {
+      colors: null,
+      title,
+      min: "—",
+      max: "—",
+      barLabel: "colour scale (no weights)",
+      noise: "",
+      noisy: null,
+    };
   }
   const scale = maxAbs(weights);
   const min = formatSigned(-scale);
   const max = formatSigned(scale);
+  const noisy = noiseMask(weights, readUncertainty(info, n).std);
+  const count = noisy === null ? 0 : noisy.reduce((a, m) => a + m, 0);
   return {
-    colors: segmentColors(weights, scale),
+    colors: segmentColors(weights, scale, noisy === null ? null : noiseAlphas(noisy)),
     title,
     min,
     max,
     barLabel: `colour scale from ${min} (red, against) to ${max} (blue, for)`,
+    noise: noisy === null ? "" : `${NOISE_NOTE} · ${count} of ${n} superpixels`,
+    noisy,
   };
 }

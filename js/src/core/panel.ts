@@ -51,6 +51,7 @@ export interface ScoreCells {
   change: Cell;
   surrogate: Cell;
   r2: Cell;
+  stability: Cell;
 }
 
 /** The score list; while scoring (`!s.current`) the mask-dependent cells show placeholders. */
@@ -62,6 +63,19 @@ export function scoreCells(s: ScoreSummary): ScoreCells {
     change: s.current ? cell(s.change, formatChange(s.change, s.original)) : cell(undefined, "…"),
     surrogate: s.current ? cell(s.surrogate, formatProb(s.surrogate)) : cell(undefined, "…"),
     r2: cell(s.r2, formatProb(s.r2, 3)),
+    stability: cell(s.stability, formatProb(s.stability, 2)),
+  };
+}
+
+/** Label and explanation (`title`) of the stability row, for top-`k` (undefined: "k"). */
+export function stabilityTexts(k: number | undefined): { label: string; title: string } {
+  const top = `top ${k ?? "k"}`;
+  return {
+    label: `Stability (${top})`,
+    title:
+      `Expected overlap (Jaccard) of the ${top.replace(" ", "-")} superpixels between two runs ` +
+      "with different random seeds, estimated from bootstrap refits: 1 = the same superpixels " +
+      "every time.",
   };
 }
 

@@ -3,6 +3,7 @@
  */
 
 import type { ClassInfo, ScoreRow } from "../protocol";
+import { stabilityOf, topKOf } from "./uncertainty";
 
 export function findRow(rows: readonly ScoreRow[], id: number): ScoreRow | undefined {
   return rows.find((r) => r.id === id);
@@ -111,6 +112,10 @@ export interface ScoreSummary {
   surrogate: number | undefined;
   /** R² of the selected class' surrogate. */
   r2: number | undefined;
+  /** Expected top-k Jaccard index of the selected class' explanation (undefined: unknown). */
+  stability: number | undefined;
+  /** The k of `stability` (undefined: unknown). */
+  stabilityK: number | undefined;
   /** Whether scores/surrogate belong to the current rev. */
   current: boolean;
   topChanged: boolean;
@@ -143,6 +148,8 @@ export function summarize(input: SummaryInput): ScoreSummary {
     change: now !== undefined && original !== undefined ? now - original : undefined,
     surrogate,
     r2: finite(info?.r2),
+    stability: stabilityOf(info),
+    stabilityK: topKOf(info),
     current,
     topChanged:
       current && input.scores.length > 0 && topClassChanged(input.originalScores, input.scores),

@@ -23,6 +23,8 @@ export interface LegendParts {
   bar: HTMLDivElement;
   tickMin: HTMLSpanElement;
   tickMax: HTMLSpanElement;
+  /** Line on the faded (within-noise) superpixels; hidden when the std is unknown. */
+  noise: HTMLDivElement;
 }
 
 export interface ControlParts {
@@ -45,6 +47,8 @@ export interface PanelParts {
   scoreChange: HTMLElement;
   scoreSurrogate: HTMLElement;
   scoreR2: HTMLElement;
+  stabilityLabel: HTMLElement;
+  stability: HTMLElement;
   hiddenCount: HTMLElement;
   topBanner: HTMLDivElement;
   classTable: HTMLTableElement;
@@ -60,6 +64,8 @@ function buildLegend(): LegendParts {
   bar.style.background = legendGradient();
   const tickMin = h("span", { class: "lime-tick" });
   const tickMax = h("span", { class: "lime-tick" });
+  const noise = h("div", { class: "lime-legend-note lime-legend-noise" });
+  noise.hidden = true;
   const legend = h("div", { class: "lime-legend", testid: "lime-legend" }, [
     title,
     bar,
@@ -69,8 +75,9 @@ function buildLegend(): LegendParts {
       tickMax,
     ]),
     h("div", { class: "lime-legend-note", text: "red: against the class · blue: for the class" }),
+    noise,
   ]);
-  return { legend, title, bar, tickMin, tickMax };
+  return { legend, title, bar, tickMin, tickMax, noise };
 }
 
 function buildControls(): ControlParts {
@@ -126,6 +133,8 @@ function buildPanel(): PanelParts {
     scoreChange: value("lime-value", "lime-change"),
     scoreSurrogate: value("lime-value", "lime-surrogate"),
     scoreR2: value("lime-value lime-r2"),
+    stabilityLabel: h("dt", { class: "lime-stability-label" }),
+    stability: value("lime-value lime-stability", "lime-stability"),
     hiddenCount: value("lime-value lime-hidden-count"),
     topBanner,
     classTable,
@@ -192,6 +201,8 @@ export function buildLayout(): Layout {
       p.scoreSurrogate,
       h("dt", { text: "Surrogate R²" }),
       p.scoreR2,
+      p.stabilityLabel,
+      p.stability,
       h("dt", { text: "Hidden" }),
       p.hiddenCount,
     ]),

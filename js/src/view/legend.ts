@@ -1,6 +1,6 @@
 /**
- * The heatmap legend, and the heatmap colours it describes (recomputed only when the tracked
- * class or K changes).
+ * The heatmap legend, and the heatmap colours it describes, faded where a weight is within noise
+ * (recomputed only when the tracked class or K changes).
  */
 
 import { heatmapView } from "../core/heatmap";
@@ -28,6 +28,8 @@ export class Legend {
     setText(p.tickMin, v.min);
     setText(p.tickMax, v.max);
     p.bar.setAttribute("aria-label", v.barLabel);
+    setText(p.noise, v.noise);
+    p.noise.hidden = v.noise === "";
     return v.colors;
   }
 }

@@ -10,6 +10,7 @@ import {
   rankTitle,
   rowClass,
   scoreCells,
+  stabilityTexts,
   statusView,
   TABLE_ROWS,
   topBannerText,
@@ -46,6 +47,11 @@ export class ScorePanel {
     p.scoreChange.classList.toggle("lime-down", sum.change !== undefined && sum.change < 0);
     show(p.scoreOriginal, cells.original);
     show(p.scoreR2, cells.r2);
+    show(p.stability, cells.stability);
+    const stab = stabilityTexts(sum.stabilityK);
+    setText(p.stabilityLabel, stab.label);
+    p.stabilityLabel.setAttribute("title", stab.title);
+    p.stability.setAttribute("title", stab.title);
     setText(p.hiddenCount, maskSummary(s.mask).hidden);
 
     // Class table: the last scored rows (dimmed while a newer mask is scoring).

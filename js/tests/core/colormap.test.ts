@@ -93,6 +93,15 @@ describe("scales", () => {
     // explicit scale
     expect(Array.from(segmentColors([1], 4))).toEqual(divergingColor(0.25));
   });
+
+  it("segmentColors sets each alpha channel from an optional per-segment opacity", () => {
+    const colors = segmentColors([-1, 0, 1, 1, 1], 1, [0.5, 1, 0, 2, Number.NaN]);
+    expect(Array.from(colors.slice(0, 3))).toEqual(divergingColor(-1).slice(0, 3));
+    expect([3, 7, 11, 15, 19].map((i) => colors[i])).toEqual([128, 255, 0, 255, 255]);
+    // A short alpha list leaves the remaining segments opaque.
+    expect(segmentColors([1, 1], 1, [0.5])[7]).toBe(255);
+    expect(segmentColors([1], 1, null)).toEqual(segmentColors([1], 1));
+  });
 });
 
 describe("legend", () => {

@@ -189,3 +189,32 @@ describe("composePixels", () => {
     expect(ms).toBeLessThan(250);
   });
 });
+
+describe("composePixels with faded (within-noise) superpixels", () => {
+  it("blends a faded superpixel's heatmap colour at about half the opacity", () => {
+    const weights = [1, 1, 1];
+    const compose = (alpha: number[] | null) => {
+      const out = new Uint8ClampedArray(W * H * 4);
+      return composePixels({
+        width: W,
+        height: H,
+        image,
+        hidden,
+        segments,
+        visible: [true, true, true],
+        out,
+        heatmap: segmentColors(weights, 1, alpha),
+        heatmapAlpha: 0.4,
+      });
+    };
+    const solid = compose(null);
+    const faded = compose([1, 0.5, 1]);
+    const blue = divergingColor(1);
+    // Pixel 0 is in segment 0 (solid), pixel 2 in segment 1 (faded).
+    expect(pixel(faded, 0)).toEqual(pixel(solid, 0));
+    const a = (0.4 * 128) / 255;
+    const expected = [0, 1, 2].map((c) => Math.round(image[2 * 4 + c] * (1 - a) + blue[c] * a));
+    expect(pixel(faded, 2).slice(0, 3)).toEqual(expected);
+    expect(pixel(faded, 2)).not.toEqual(pixel(solid, 2));
+  });
+});

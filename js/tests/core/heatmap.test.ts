@@ -26,6 +26,34 @@ describe("heatmap", () => {
     expect(v.min).toBe("-0.5000");
     expect(v.max).toBe("+0.5000");
     expect(v.barLabel).toBe("colour scale from -0.5000 (red, against) to +0.5000 (blue, for)");
+    // Without bootstrap uncertainty nothing is faded and the legend says nothing about noise.
+    expect(v.noise).toBe("");
+    expect(v.noisy).toBeNull();
+  });
+
+  it("fades the superpixels whose weight is within noise (90% interval contains 0)", () => {
+    // |0.2| < 1.645 * 0.2: noisy; |-0.5| >= 1.645 * 0.1: solid; 0 with std 0: solid.
+    const v = heatmapView({ ...info, std: [0.2, 0.1, 0] }, 3);
+    expect(Array.from(v.noisy ?? [])).toEqual([1, 0, 0]);
+    expect(v.colors).toEqual(segmentColors(info.weights, 0.5, [0.5, 1, 1]));
+    expect(v.colors?.[3]).toBe(128);
+    expect(v.colors?.[7]).toBe(255);
+    expect(v.noise).toBe(
+      "faded: weight within noise (90% interval contains 0) · 1 of 3 superpixels",
+    );
+    // The scale and ticks do not depend on the std.
+    expect(v.min).toBe("-0.5000");
+  });
+
+  it("treats missing or malformed std like no std", () => {
+    const plain = heatmapView(info, 3);
+    for (const std of [undefined, null, [0.1, 0.1], [Number.NaN, Number.NaN, -1], "x"]) {
+      const v = heatmapView({ ...info, std: std as number[] | null }, 3);
+      expect(v).toEqual(plain);
+    }
+    // A bad entry leaves that superpixel solid.
+    const v = heatmapView({ ...info, std: [Number.NaN, 1, Number.POSITIVE_INFINITY] }, 3);
+    expect(Array.from(v.noisy ?? [])).toEqual([0, 1, 0]);
   });
 
   it("has no colours when K does not match the weights or there is no class", () => {
@@ -36,6 +64,8 @@ describe("heatmap", () => {
       min: "—",
       max: "—",
       barLabel: "colour scale (no weights)",
+      noise: "",
+      noisy: null,
     });
     expect(heatmapView(undefined, 3).title).toBe("LIME weight (no class)");
     expect(heatmapView(undefined, 3).colors).toBeNull();

@@ -7,6 +7,7 @@ import {
   rankTitle,
   rowClass,
   scoreCells,
+  stabilityTexts,
   statusView,
   topBannerText,
   topKTexts,
@@ -50,6 +51,8 @@ describe("scoreCells", () => {
     change: -0.45,
     surrogate: 0.2,
     r2: 0.8123,
+    stability: 0.8349,
+    stabilityK: 5,
     current: true,
     topChanged: false,
   };
@@ -69,6 +72,30 @@ describe("scoreCells", () => {
     expect(c.change).toEqual({ value: undefined, text: "…" });
     expect(c.surrogate).toEqual({ value: undefined, text: "…" });
     expect(c.original.text).toBe("0.6000");
+    expect(c.stability).toEqual({ value: 0.8349, text: "0.83" });
+  });
+
+  it("shows the stability with 2 decimals, a dash when unknown", () => {
+    expect(scoreCells(current).stability).toEqual({ value: 0.8349, text: "0.83" });
+    expect(scoreCells({ ...current, stability: 1 }).stability.text).toBe("1.00");
+    expect(scoreCells({ ...current, stability: undefined }).stability).toEqual({
+      value: undefined,
+      text: "—",
+    });
+  });
+});
+
+describe("stabilityTexts", () => {
+  it("names k in the label and explains the number", () => {
+    expect(stabilityTexts(5)).toEqual({
+      label: "Stability (top 5)",
+      title:
+        "Expected overlap (Jaccard) of the top-5 superpixels between two runs with different " +
+        "random seeds, estimated from bootstrap refits: 1 = the same superpixels every time.",
+    });
+    expect(stabilityTexts(3).label).toBe("Stability (top 3)");
+    expect(stabilityTexts(undefined).label).toBe("Stability (top k)");
+    expect(stabilityTexts(undefined).title).toContain("of the top-k superpixels");
   });
 });
 

@@ -138,5 +138,22 @@ describe("summarize", () => {
     expect(s.now).toBe(0.3);
     expect(s.surrogate).toBeUndefined();
     expect(s.r2).toBeUndefined();
+    expect(s.stability).toBeUndefined();
+    expect(s.stabilityK).toBeUndefined();
+  });
+
+  it("gives the stability of the selected class and its k, ignoring malformed values", () => {
+    const withStability = [{ ...classes[0], stability: 0.834, confidence_k: 5 }, classes[1]];
+    const s = summarize({ ...base, classes: withStability, rev: 5 });
+    expect(s.stability).toBe(0.834);
+    expect(s.stabilityK).toBe(5);
+    // Old messages (no fields), null, and malformed values: unknown.
+    expect(summarize(base).stability).toBeUndefined();
+    for (const bad of [null, Number.NaN, 1.5, -0.1, "0.8"]) {
+      const c = [{ ...classes[0], stability: bad as number | null, confidence_k: 2.5 }];
+      const t = summarize({ ...base, classes: c });
+      expect(t.stability).toBeUndefined();
+      expect(t.stabilityK).toBeUndefined();
+    }
   });
 });
