@@ -27,6 +27,7 @@ _EXPORTS = {
     "predict": "prediction",
     "Prediction": "prediction",
     "Explanation": "explanation",
+    "ExplanationFormatError": "serialization",
     "ImageError": "images",
     "load_image": "images",
     "sample_image": "images",
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
     )
     from .config import ExplainConfig
     from .explanation import Explanation
+    from .serialization import ExplanationFormatError
     from .images import ImageError, load_image, sample_image, to_rgb_uint8
     from .models import ModelUnavailableError, as_classifier, imagenet_categories, load_model
     from .pipeline import explain

@@ -184,14 +184,18 @@ class ExplainConfig:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ExplainConfig:
-        """Inverse of :meth:`to_dict` (unstored values come back as :class:`Unstored`). Unknown keys are refused."""
+    def from_dict(cls, data: Mapping[str, Any], *, complete: bool = False) -> ExplainConfig:
+        """Inverse of :meth:`to_dict` (unstored values come back as :class:`Unstored`). Unknown keys are
+        refused; with ``complete`` (as when reading a file) every field must be present."""
         if not isinstance(data, Mapping):
             raise TypeError(f"an ExplainConfig dict must be a mapping; got {type(data).__name__}")
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = set(data) - names
         if unknown:
             raise ValueError(f"unknown ExplainConfig field(s): {', '.join(sorted(unknown))}")
+        missing = names - set(data)
+        if complete and missing:
+            raise ValueError(f"missing ExplainConfig field(s): {', '.join(sorted(missing))}")
         values = {k: _restore(v) for k, v in data.items()}
         if values.get("classes") is not None:
             values["classes"] = tuple(values["classes"])

@@ -20,8 +20,21 @@ import numpy as np
 from .classifiers import Classifier, ClassLookupError, class_id
 from .compose import Composer
 from .config import ExplainConfig
-from .images import decode_png, encode_png
+from .images import DEFAULT_MAX_PIXELS, encode_png
 from .segmentation import n_segments_of
+from .serialization import (
+    MAX_CELLS,
+    MAX_DRAW_VALUES,
+    ExplanationFormatError,
+    fail,
+    get,
+    read_floats,
+    read_int,
+    read_mask_bits,
+    read_packed,
+    read_png,
+    read_str,
+)
 from .uncertainty import expected_jaccard, top_k_sets
 
 if TYPE_CHECKING:
@@ -364,44 +377,38 @@ class Explanation:
         return json.dumps(data, indent=indent)
 
     @classmethod
-    def from_json(cls, text: str | bytes) -> Explanation:
-        """Rebuild an explanation from :meth:`to_json` output (attach a model with ``with_model`` to re-score)."""
-        data = json.loads(text)
+    def from_json(
+        cls, text: str | bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, max_cells: int = MAX_CELLS
+    ) -> Explanation:
+        """Rebuild an explanation from :meth:`to_json` output (attach a model with ``with_model`` to re-score).
+
+        The file is not trusted: every field is checked (types, shapes consistent with each other, superpixel
+        ids in 0..K-1, image sizes read from the PNG headers, decompressed sizes bounded by the declared
+        shapes, at most ``max_pixels`` per image and ``max_cells`` mask cells) before anything large is
+        allocated; any violation raises :class:`~lime_widget.serialization.ExplanationFormatError` naming the
+        field.
+        """
+        try:
+            data = json.loads(text)
+        except RecursionError as err:
+            raise ExplanationFormatError("file: nested too deeply to be an explanation") from err
+        except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as err:
+            raise ExplanationFormatError(f"file: not JSON ({err})") from err
         if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise ValueError("this JSON is not a lime_widget explanation (missing 'format': 'lime_widget.explanation')")
+            raise ExplanationFormatError(
+                "format: this JSON is not a lime_widget explanation (missing 'format': 'lime_widget.explanation')"
+            )
         if data.get("format_version") == 1:
-            data = _upgrade_v1(data)
+            try:
+                data = _upgrade_v1(data)
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError) as err:
+                raise ExplanationFormatError(f"format_version 1 file: {type(err).__name__}: {err}") from err
         if data.get("format_version") != FORMAT_VERSION:
-            raise ValueError(f"unsupported explanation format version {data.get('format_version')!r}")
-        shape = tuple(data["masks"]["shape"])
-        bits = np.frombuffer(base64.b64decode(data["masks"]["bits"]), dtype=np.uint8)
-        masks = np.unpackbits(bits, count=int(np.prod(shape))).astype(bool).reshape(shape)
-        return cls(
-            image=decode_png(base64.b64decode(data["image_png"])),
-            segments=_unpack_array(data["segments"]),
-            fill=decode_png(base64.b64decode(data["fill_png"])),
-            probabilities=np.asarray(data["probabilities"], dtype=np.float64),
-            class_names=list(data["class_names"]),
-            top_labels=[int(x) for x in data["top_labels"]],
-            coef=np.asarray(data["coef"], dtype=np.float64).reshape(len(data["top_labels"]), -1),
-            intercepts=np.asarray(data["intercepts"], dtype=np.float64),
-            r2_scores=np.asarray(data["r2_scores"], dtype=np.float64),
-            local_predictions=np.asarray(data["local_predictions"], dtype=np.float64),
-            masks=masks,
-            sample_scores=np.asarray(data["sample_scores"], dtype=np.float64).reshape(shape[0], -1),
-            distances=np.asarray(data["distances"], dtype=np.float64),
-            kernel_weights=np.asarray(data["kernel_weights"], dtype=np.float64),
-            coef_draws=None if data.get("coef_draws") is None else _unpack_array(data["coef_draws"]),
-            stop_reason=str(data.get("stop_reason", "fixed")),
-            sampling_trace=[(int(n), float(v)) for n, v in data.get("sampling_trace", [])],
-            config=ExplainConfig.from_dict(data["config"]),
-            seed=int(data["seed"]),
-            model_input_size=(int(data["model_input_size"][0]), int(data["model_input_size"][1])),
-            model_output=str(data["model_output"]),
-            batch_size=int(data["batch_size"]),
-            versions=dict(data["versions"]),
-            timings=dict(data.get("timings", {})),
-        )
+            raise ExplanationFormatError(
+                f"format_version: {data.get('format_version')!r} is not supported (this version reads 1 and "
+                f"{FORMAT_VERSION}); update lime_widget"
+            )
+        return cls(**_read_fields(data, max_pixels=max_pixels, max_cells=max_cells))
 
     def save_json(self, path: str | Path) -> Path:
         out = Path(path)
@@ -410,8 +417,14 @@ class Explanation:
         return out
 
     @classmethod
-    def load_json(cls, path: str | Path) -> Explanation:
-        return cls.from_json(Path(path).read_text())
+    def load_json(cls, path: str | Path, **limits: Any) -> Explanation:
+        """Read a file written by :meth:`save_json` (see :meth:`from_json` for the checks and ``limits``)."""
+        p = Path(path)
+        try:
+            raw = p.read_bytes()
+        except OSError as err:
+            raise ExplanationFormatError(f"file: cannot read {p} ({err.strerror or err})") from err
+        return cls.from_json(raw, **limits)
 
 
 def _top_k(k: Any, n_segments: int) -> int:
@@ -432,10 +445,95 @@ def _pack_array(a: np.ndarray) -> dict[str, Any]:
     }
 
 
-def _unpack_array(d: dict[str, Any]) -> np.ndarray:
-    dt = np.dtype(d["dtype"]).newbyteorder("<")
-    raw = zlib.decompress(base64.b64decode(d["zlib"]))
-    return np.frombuffer(raw, dtype=dt).reshape(d["shape"]).astype(np.dtype(d["dtype"]))
+STOP_REASONS = ("fixed", "stable", "max_samples")
+
+
+def _read_fields(data: dict[str, Any], *, max_pixels: int, max_cells: int) -> dict[str, Any]:
+    """Every field of a format-2 file, validated and consistent with the others (see ``from_json``)."""
+    masks = read_mask_bits(get(data, "masks"), "masks", max_cells=max_cells)
+    n, k = masks.shape
+    image = read_png(get(data, "image_png"), "image_png", max_pixels=max_pixels)
+    fill = read_png(get(data, "fill_png"), "fill_png", max_pixels=max_pixels)
+    if fill.shape != image.shape:
+        raise fail("fill_png", f"is {fill.shape[1]}x{fill.shape[0]} but the image is {image.shape[1]}x{image.shape[0]}")
+    segments = read_packed(get(data, "segments"), "segments", max_values=image.shape[0] * image.shape[1], ndim=2)
+    if segments.shape != image.shape[:2]:
+        raise fail("segments", f"has shape {segments.shape} but the image is {image.shape[:2]}")
+    if not np.issubdtype(segments.dtype, np.integer):
+        raise fail("segments", f"must hold integer ids; got {segments.dtype}")
+    if segments.min() < 0 or segments.max() != k - 1 or not np.all(np.bincount(segments.ravel().astype(np.intp)) > 0):
+        raise fail("segments", f"must use every id 0..{k - 1} (the masks have {k} superpixels) and no other")
+    names = get(data, "class_names")
+    if not isinstance(names, list) or not names or not all(isinstance(x, str) for x in names):
+        raise fail("class_names", "must be a non-empty list of strings")
+    c = len(names)
+    probabilities = read_floats(get(data, "probabilities"), "probabilities", (c,))
+    if probabilities.min() < -1e-6 or probabilities.max() > 1 + 1e-6:
+        raise fail("probabilities", "must lie in [0, 1]")
+    labels = get(data, "top_labels")
+    if not isinstance(labels, list) or not labels:
+        raise fail("top_labels", "must be a non-empty list of class ids")
+    top_labels = [read_int(x, "top_labels", minimum=0, maximum=c - 1) for x in labels]
+    if len(set(top_labels)) != len(top_labels):
+        raise fail("top_labels", "repeats a class")
+    n_labels = len(top_labels)
+    draws = None
+    if data.get("coef_draws") is not None:
+        draws = read_packed(data["coef_draws"], "coef_draws", max_values=MAX_DRAW_VALUES, ndim=3)
+        if draws.shape[0] < 2 or draws.shape[1:] != (n_labels, k) or draws.dtype != np.float64:
+            raise fail("coef_draws", f"must be float64 (refits >= 2, {n_labels}, {k}); got {draws.dtype} {draws.shape}")
+    kernel_weights = read_floats(get(data, "kernel_weights"), "kernel_weights", (n,))
+    if kernel_weights.min() < 0:
+        raise fail("kernel_weights", "must be non-negative")
+    trace = data.get("sampling_trace", [])
+    if not isinstance(trace, list) or not all(isinstance(t, list) and len(t) == 2 for t in trace):
+        raise fail("sampling_trace", "must be a list of [samples, stability] pairs")
+    size = get(data, "model_input_size")
+    if not isinstance(size, list) or len(size) != 2:
+        raise fail("model_input_size", f"must be [height, width]; got {size!r}")
+    versions, timings = data.get("versions", {}), data.get("timings", {})
+    if not isinstance(versions, dict) or not all(isinstance(v, str) for v in versions.values()):
+        raise fail("versions", "must map library names to version strings")
+    if not isinstance(timings, dict) or not all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in timings.values()
+    ):
+        raise fail("timings", "must map steps to seconds")
+    try:
+        config = ExplainConfig.from_dict(get(data, "config"), complete=True)
+    except (TypeError, ValueError) as err:
+        raise fail("config", str(err)) from err
+    return {
+        "image": image,
+        "segments": segments.astype(np.int32),
+        "fill": fill,
+        "probabilities": probabilities,
+        "class_names": list(names),
+        "top_labels": top_labels,
+        "coef": read_floats(get(data, "coef"), "coef", (n_labels, k)),
+        "intercepts": read_floats(get(data, "intercepts"), "intercepts", (n_labels,)),
+        "r2_scores": read_floats(get(data, "r2_scores"), "r2_scores", (n_labels,)),
+        "local_predictions": read_floats(get(data, "local_predictions"), "local_predictions", (n_labels,)),
+        "masks": masks,
+        "sample_scores": read_floats(get(data, "sample_scores"), "sample_scores", (n, n_labels)),
+        "distances": read_floats(get(data, "distances"), "distances", (n,)),
+        "kernel_weights": kernel_weights,
+        "coef_draws": draws,
+        "stop_reason": read_str(data.get("stop_reason", "fixed"), "stop_reason", STOP_REASONS),
+        "sampling_trace": [
+            (read_int(t[0], "sampling_trace", minimum=1), float(read_floats([t[1]], "sampling_trace", (1,))[0]))
+            for t in trace
+        ],
+        "config": config,
+        "seed": read_int(get(data, "seed"), "seed", minimum=0),
+        "model_input_size": (
+            read_int(size[0], "model_input_size", minimum=1),
+            read_int(size[1], "model_input_size", minimum=1),
+        ),
+        "model_output": read_str(get(data, "model_output"), "model_output", ("logits", "probabilities")),
+        "batch_size": read_int(get(data, "batch_size"), "batch_size", minimum=1),
+        "versions": dict(versions),
+        "timings": {key: float(v) for key, v in timings.items()},
+    }
 
 
 def _upgrade_v1(data: dict[str, Any]) -> dict[str, Any]:
@@ -452,6 +550,9 @@ def _upgrade_v1(data: dict[str, Any]) -> dict[str, Any]:
 
     config = {
         "num_samples": old["num_samples"],
+        "max_samples": 2000,
+        "target_stability": 0.9,
+        "refits": 0,  # format 1 had no refits
         "segmentation": stored(old["segmentation"]),
         "segmentation_params": old.get("segmentation_params") or {},
         "hide": stored(old["hide"]),

@@ -90,3 +90,14 @@ def test_json_round_trip_keeps_an_auto_run(planted):
     assert back.stop_reason == exp.stop_reason and back.sampling_trace == exp.sampling_trace
     assert back.n_samples == exp.n_samples and len(exp.sampling_trace) >= 1
     np.testing.assert_array_equal(back.top_k_confidence(), exp.top_k_confidence())
+
+
+def test_a_format_1_file_from_lime_widget_0_1_still_loads():
+    """tests/data/explanation_format1.json was written by lime_widget 0.1.0 (commit 8bc9195)."""
+    from pathlib import Path
+
+    exp = lw.Explanation.load_json(Path(__file__).parent / "data" / "explanation_format1.json")
+    assert exp.class_names == ["bright", "dark"] and exp.n_samples == 20 and exp.n_segments == 64
+    assert exp.config.sampling == "lime" and exp.config.kernel == "lime" and exp.config.segmentation == "given"
+    assert exp.coef_draws is None and exp.stop_reason == "fixed"
+    assert exp.weights("bright").max() > 0
