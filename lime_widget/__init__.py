@@ -61,7 +61,6 @@ if TYPE_CHECKING:
     )
     from .config import ExplainConfig
     from .explanation import Explanation
-    from .serialization import ExplanationFormatError
     from .images import ImageError, load_image, sample_image, to_rgb_uint8
     from .models import ModelUnavailableError, as_classifier, imagenet_categories, load_model
     from .pipeline import explain
@@ -69,6 +68,7 @@ if TYPE_CHECKING:
     from .presets import PRESETS, preset
     from .segmentation import SegmentationError, segment
     from .sensitivity import curves_figure, deletion_curve, flip_search, random_ranking, ranking_from_weights
+    from .serialization import ExplanationFormatError
     from .widget import LimeWidget, explore
 
 __all__ = sorted([*_EXPORTS, "__version__"])

@@ -111,7 +111,7 @@ def test_uncertain_superpixels_are_veiled_and_the_bars_show_intervals(planted):
     assert not noisy[cells].any() and noisy.sum() > 40  # the cue is solid, most of the rest is noise
     fig = exp.figure(1)
     map_ax, bars_ax = fig.axes[0], fig.axes[1]
-    base, heat, veil = map_ax.images
+    _, _, veil = map_ax.images
     alpha = np.asarray(veil.get_array())[..., 3]
     np.testing.assert_array_equal(alpha > 0, noisy[exp.segments])  # exactly the noisy superpixels are veiled
     assert map_ax.collections  # and hatched
