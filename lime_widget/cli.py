@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import NoReturn
 import time
 from pathlib import Path
 
 from .images import SAMPLE_IMAGES
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (exit code 2), like every other error of the CLI."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="lime-widget", description="LIME explanations of image classifiers.")
+    p = _Parser(prog="lime-widget", description="LIME explanations of image classifiers.")
     sub = p.add_subparsers(dest="command", required=True)
     e = sub.add_parser("explain", help="explain a model's prediction on an image; print and save the result")
     e.add_argument("image", help=f"image file, or a bundled photo: {', '.join(SAMPLE_IMAGES)}")
@@ -43,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--out", default="lime_output", help="output folder for the PNG and JSON (default lime_output)")
     e.add_argument("--style", default=None, help="figure style: default, matlab, top, top4")
     e.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    e.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     lab = sub.add_parser("lab", help="open the quickstart notebook in JupyterLab")
     lab.add_argument("--dir", default="lime_notebooks", help="folder to copy the notebook to (default lime_notebooks)")
     return p
@@ -57,57 +66,130 @@ def _samples(text: str) -> int | str:
         raise argparse.ArgumentTypeError(f"expected an integer or 'auto', got {text!r}") from err
 
 
+class UserError(Exception):
+    """A problem with what the user asked for: reported in one line, exit code 2."""
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command == "explain":
-        return _explain(args)
-    return _lab(args)
+    try:
+        if args.command == "explain":
+            return _explain(args)
+        return _lab(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # every failure is one line (and the traceback with --debug)
+        if getattr(args, "debug", False):
+            raise
+        print(f"error: {_one_line(err)}", file=sys.stderr)
+        return 2 if isinstance(err, (UserError, ValueError, TypeError, OSError)) else 1
+
+
+def _one_line(err: BaseException) -> str:
+    text = " ".join(str(err).split())
+    return text if isinstance(err, UserError) else f"{text} ({type(err).__name__})" if text else type(err).__name__
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from .images import ImageError, load_image, sample_image
+    from .figures import STYLES
+    from .images import load_image, sample_image
     from .models import ModelUnavailableError, load_model
     from .pipeline import explain
+    from .presets import resolve
 
+    # everything the user typed is checked before the first forward pass
+    if args.style is not None and args.style not in STYLES:
+        raise UserError(f"--style {args.style!r} is unknown; choose one of {', '.join(STYLES)}")
+    if args.top_k < 1:
+        raise UserError(f"--top-k must be at least 1; got {args.top_k}")
+    resolve(
+        args.preset,
+        num_samples=args.num_samples,
+        max_samples=args.max_samples,
+        target_stability=args.target_stability,
+        segmentation=args.segmentation,
+        n_segments=args.n_segments,
+        hide=args.hide,
+        top_labels=args.top_labels,
+    )
+    if args.seed < 0:
+        raise UserError(f"--seed must be >= 0; got {args.seed}")
+    if Path(args.image).exists() or args.image not in SAMPLE_IMAGES:
+        image = load_image(args.image)
+        stem = Path(args.image).stem
+    else:
+        image = sample_image(args.image)
+        stem = args.image
+    out = _output_dir(args.out)
+    json_path, png_path = out / f"{stem}_lime.json", out / f"{stem}_lime.png"
     try:
-        if Path(args.image).exists() or args.image not in SAMPLE_IMAGES:
-            image = load_image(args.image)
-            stem = Path(args.image).stem
-        else:
-            image = sample_image(args.image)
-            stem = args.image
         model = load_model(args.model)
-    except (FileNotFoundError, ImageError, ModelUnavailableError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    except ModelUnavailableError as err:
+        raise UserError(str(err)) from err
     t0 = time.perf_counter()
-    try:
-        exp = explain(
-            image,
-            model,
-            num_samples=args.num_samples,
-            max_samples=args.max_samples,
-            target_stability=args.target_stability,
-            segmentation=args.segmentation,
-            n_segments=args.n_segments,
-            hide=args.hide,
-            preset=args.preset,
-            top_labels=args.top_labels,
-            random_state=args.seed,
-            progress=not args.no_progress,
-        )
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    exp = explain(
+        image,
+        model,
+        num_samples=args.num_samples,
+        max_samples=args.max_samples,
+        target_stability=args.target_stability,
+        segmentation=args.segmentation,
+        n_segments=args.n_segments,
+        hide=args.hide,
+        preset=args.preset,
+        top_labels=args.top_labels,
+        random_state=args.seed,
+        progress=not args.no_progress,
+    )
     elapsed = time.perf_counter() - t0
-    print(f"model {args.model}, {exp.n_segments} superpixels, {exp.masks.shape[0]} samples, {elapsed:.1f} s")
+    _write_atomically(json_path, exp.to_json())  # finished work is saved before anything that can fail
+    print(f"model {args.model}, {exp.n_segments} superpixels, {exp.n_samples} samples, {elapsed:.1f} s")
     print(exp.summary(k=args.top_k))
-    out = Path(args.out)
-    png = exp.save_png(out / f"{stem}_lime.png", style=args.style)
-    js = exp.save_json(out / f"{stem}_lime.json")
-    print(f"wrote {png}")
-    print(f"wrote {js}")
+    print(f"wrote {json_path}")
+    try:
+        exp.save_png(png_path, style=args.style)
+    except Exception as err:
+        if getattr(args, "debug", False):
+            raise
+        print(
+            f"error: could not draw the figure ({_one_line(err)}); the explanation is saved in {json_path}",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"wrote {png_path}")
     return 0
+
+
+def _output_dir(path: str) -> Path:
+    """The output folder, created now (so a bad --out fails before the run) and checked to be writable."""
+    import os
+
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out} is a file; give a folder for the PNG and the JSON")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UserError(f"--out {out} cannot be created ({err.strerror or err})") from err
+    if not os.access(out, os.W_OK):
+        raise UserError(f"--out {out} is not writable")
+    return out
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write to a temporary file next to ``path``, then rename: a crash never leaves half a file."""
+    import os
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _lab(args: argparse.Namespace) -> int:

@@ -32,12 +32,31 @@ def load_image(path: str | os.PathLike[str], *, max_pixels: int = DEFAULT_MAX_PI
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(f"image file not found: {p}")
+    if p.is_dir():
+        raise ImageError(f"{p} is a folder, not an image file; pass one image (or use a folder with lw.audit)")
     try:
-        with Image.open(p) as im:
-            im.load()
-            return to_rgb_uint8(im, max_pixels=max_pixels)
+        with warnings.catch_warnings():
+            # PIL warns (DecompressionBombWarning) or raises past its own limit: our limit is checked first
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(p) as im:
+                w, h = im.size  # read from the header: nothing decoded yet
+                if w * h > max_pixels:
+                    raise ImageError(
+                        f"{p} is {w}x{h} = {w * h:,} pixels, more than the limit of {max_pixels:,}; downscale it "
+                        "(e.g. PIL's Image.thumbnail) or raise the limit with max_pixels="
+                    )
+                im.load()
+                return to_rgb_uint8(im, max_pixels=max_pixels)
     except UnidentifiedImageError as err:
         raise ImageError(f"{p} is not an image file that Pillow can read ({err})") from err
+    except Image.DecompressionBombError as err:
+        raise ImageError(f"{p} declares a size Pillow refuses as a decompression bomb ({err})") from err
+    except (OSError, SyntaxError, ValueError) as err:
+        if isinstance(err, ImageError):
+            raise
+        raise ImageError(
+            f"{p} could not be read: it may be truncated or corrupt ({type(err).__name__}: {err})"
+        ) from err
 
 
 def sample_image(name: str = "chelsea") -> np.ndarray:
