@@ -24,6 +24,8 @@ _EXPORTS = {
     "gradcam": "class_activation",
     "superpixel_scores": "class_activation",
     "explain": "pipeline",
+    "DegenerateExplanationError": "pipeline",
+    "DegenerateExplanationWarning": "pipeline",
     "predict": "prediction",
     "Prediction": "prediction",
     "Explanation": "explanation",
@@ -63,7 +65,7 @@ if TYPE_CHECKING:
     from .explanation import Explanation
     from .images import ImageError, load_image, sample_image, to_rgb_uint8
     from .models import ModelUnavailableError, as_classifier, imagenet_categories, load_model
-    from .pipeline import explain
+    from .pipeline import DegenerateExplanationError, DegenerateExplanationWarning, explain
     from .prediction import Prediction, predict
     from .presets import PRESETS, preset
     from .segmentation import SegmentationError, segment

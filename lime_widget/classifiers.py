@@ -385,8 +385,11 @@ class TorchClassifier(Classifier):
             if self.channels_last and x.ndim == 4:
                 try:
                     out = self.module(x.contiguous(memory_format=torch.channels_last))
-                except RuntimeError:
-                    # e.g. the module calls .view() on its input: fall back to the default layout for good
+                except RuntimeError as err:
+                    # only the layout error (the module calls .view() on its input) falls back, to the default
+                    # layout for good; any other error (out of memory, a bug in the model) is the caller's
+                    if "view size is not compatible with input tensor's size and stride" not in str(err):
+                        raise
                     self.channels_last = False
                     out = self.module(x.contiguous())
             else:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import NoReturn
 import time
 from pathlib import Path
+from typing import NoReturn
 
 from .images import SAMPLE_IMAGES
 

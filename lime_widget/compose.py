@@ -161,6 +161,20 @@ class Composer:
         """(h, w) of the composed images."""
         return int(self.original.shape[1]), int(self.original.shape[2])
 
+    def inert_segments(self) -> np.ndarray:
+        """bool (K,): superpixels whose hiding cannot change the model's input (by half a grey level or more
+        at any pixel): the fill equals the image there, or the model's resize and crop never see them."""
+        if self._layers is not None:
+            layers = self._layers.to_sparse_coo().coalesce()
+            k_idx = layers.indices()[1].cpu().numpy()
+            vals = layers.values().abs().cpu().numpy()
+            strongest = np.zeros(self.n_segments)
+            np.maximum.at(strongest, k_idx, vals)
+            return strongest < 0.5 / 255.0
+        differs = (self.original != self.fill).any(dim=0).cpu().numpy()  # (H, W) at full resolution
+        seg = self._segments.cpu().numpy()
+        return np.bincount(seg[differs], minlength=self.n_segments) == 0
+
     @property
     def exact_layers(self) -> bool:
         """True when masks are composed from per-superpixel layers at the model's resolution."""

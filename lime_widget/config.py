@@ -147,6 +147,9 @@ class ExplainConfig:
         unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
         if unknown:
             raise TypeError(f"ExplainConfig has no field(s) {', '.join(sorted(unknown))}")
+        given = changes.get("segmentation_params")
+        if given is not None and not isinstance(given, Mapping):
+            raise TypeError(f"segmentation_params must be a dict; got {type(given).__name__} {given!r}")
         params = dict(self.segmentation_params)
         new_method = changes.get("segmentation", self.segmentation)
         if new_method is not self.segmentation and new_method != self.segmentation:

@@ -61,7 +61,8 @@ class Explanation:
     coef_draws: float64 (R, L, K) bootstrap refits of the surrogate (None when ``refits=0``), behind
     :meth:`weight_std`, :meth:`top_k_confidence` and :meth:`stability`; stop_reason: ``fixed``, ``stable``
     (an auto run reached its target) or ``max_samples``; sampling_trace: (samples, estimated stability)
-    after each round of an auto run.
+    after each round of an auto run. inert_segments: bool (K,) superpixels whose hiding cannot change the
+    model's input (their weights are noise; None when unknown).
     """
 
     image: np.ndarray
@@ -89,6 +90,7 @@ class Explanation:
     coef_draws: np.ndarray | None = field(default=None, repr=False)
     stop_reason: str = "fixed"
     sampling_trace: list[tuple[int, float]] = field(default_factory=list)
+    inert_segments: np.ndarray | None = field(default=None, repr=False)
 
     # ----------------------------------------------------------------- basic facts
     @property
@@ -366,6 +368,9 @@ class Explanation:
             "coef_draws": None if self.coef_draws is None else _pack_array(self.coef_draws),
             "stop_reason": self.stop_reason,
             "sampling_trace": [[int(n), float(v)] for n, v in self.sampling_trace],
+            "inert_segments": None
+            if self.inert_segments is None
+            else [int(i) for i in np.flatnonzero(self.inert_segments)],
             "config": self.config.to_dict(),
             "seed": int(self.seed),
             "model_input_size": [int(x) for x in self.model_input_size],
@@ -519,6 +524,7 @@ def _read_fields(data: dict[str, Any], *, max_pixels: int, max_cells: int) -> di
         "kernel_weights": kernel_weights,
         "coef_draws": draws,
         "stop_reason": read_str(data.get("stop_reason", "fixed"), "stop_reason", STOP_REASONS),
+        "inert_segments": _read_inert(data.get("inert_segments"), k),
         "sampling_trace": [
             (read_int(t[0], "sampling_trace", minimum=1), float(read_floats([t[1]], "sampling_trace", (1,))[0]))
             for t in trace
@@ -534,6 +540,17 @@ def _read_fields(data: dict[str, Any], *, max_pixels: int, max_cells: int) -> di
         "versions": dict(versions),
         "timings": {key: float(v) for key, v in timings.items()},
     }
+
+
+def _read_inert(value: Any, k: int) -> np.ndarray | None:
+    """The ids of inert superpixels (a list of ints in 0..K-1) as bool (K,)."""
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise fail("inert_segments", "must be a list of superpixel ids")
+    out = np.zeros(k, dtype=bool)
+    out[[read_int(i, "inert_segments", minimum=0, maximum=k - 1) for i in value]] = True
+    return out
 
 
 def _upgrade_v1(data: dict[str, Any]) -> dict[str, Any]:

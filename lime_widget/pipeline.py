@@ -159,6 +159,21 @@ def explain(
     t_fill = time.perf_counter()
     fill = fill_image(img, seg, cfg.hide, blur_sigma=cfg.blur_sigma)
     composer = Composer(img, seg, fill, clf)
+    inert = composer.inert_segments()
+    if inert.all():
+        raise DegenerateExplanationError(
+            "hiding any superpixel leaves the model's input unchanged, so every weight would be 0: the fill "
+            f"equals the image ({_describe_hide(cfg)}) or the superpixels are finer than the model's input "
+            f"{composer.input_size}; choose another hide= (e.g. 'gray'), a blur_sigma > 0, or fewer superpixels"
+        )
+    if inert.any():
+        warnings.warn(
+            f"{int(inert.sum())} of {inert.size} superpixels cannot change the model's input when hidden (the fill "
+            f"equals the image there, or they are finer than the model's input {composer.input_size}); their "
+            "weights are noise. They are flagged in exp.inert_segments; consider fewer superpixels or another hide=",
+            DegenerateExplanationWarning,
+            stacklevel=2,
+        )
 
     def choose(probs: np.ndarray) -> list[int]:
         names = clf.names(probs.shape[0])
@@ -220,4 +235,19 @@ def explain(
             "total": t_end - t0,
         },
         composer=composer,
+        inert_segments=inert,
     )
+
+
+class DegenerateExplanationError(ValueError):
+    """The settings make every weight zero: hiding a superpixel cannot change what the model sees."""
+
+
+class DegenerateExplanationWarning(UserWarning):
+    """Some superpixels cannot change what the model sees when hidden; their weights are noise."""
+
+
+def _describe_hide(cfg: ExplainConfig) -> str:
+    if cfg.hide == "blur":
+        return f"hide='blur', blur_sigma={cfg.blur_sigma}"
+    return f"hide={cfg.hide!r}" if isinstance(cfg.hide, str) else "the hide colour or image"

@@ -1,14 +1,18 @@
 """The interactive widget (anywidget): click a superpixel to hide it and see the model re-scored live.
 
-Protocol: docs/protocol.md. State lives in synced traits. The front end writes ``visible`` and ``rev``;
-a background thread scores the newest mask only (latest click wins) and writes ``scores``,
-``surrogate``, ``history`` and ``scored_rev`` together.
+Protocol: docs/protocol.md. State lives in synced traits. The front end writes ``visible`` and ``rev``
+(and the view settings ``selected_label``, ``show_heatmap``, ``top_k``); every message from it is validated
+in :meth:`LimeWidget.set_state`. A background thread scores the newest mask only (latest click wins) and
+writes ``scores``, ``surrogate``, ``history`` and ``scored_rev`` together. The thread holds only a weak
+reference to the widget and exits when the widget is closed or collected, or after it has been idle for
+``scorer_idle_s`` seconds (the next mask starts a new one).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -27,10 +31,56 @@ STATIC = Path(__file__).parent / "static"
 N_TOP_ROWS = 10
 CONFIDENCE_K = 5  # the top-k of the hover's "in the top 5 in N% of refits" and the panel's stability
 HISTORY_LIMIT = 200
+FRONT_END_TRAITS = frozenset({"visible", "rev", "selected_label", "show_heatmap", "top_k"})
+MAX_SAFE_INTEGER = 2**53 - 1  # JavaScript's Number.MAX_SAFE_INTEGER: a larger rev cannot round-trip
+MAX_LISTED_PROBLEMS = 5
 
 
 class FrontEndNotBuiltError(RuntimeError):
     """The JavaScript bundle is missing (a source checkout where ``npm run build`` has not run)."""
+
+
+class _Jobs:
+    """The scorer's queue: only the newest ``(mask, rev)``. Shared by a widget and its scorer thread; it holds
+    no reference to the widget, so the thread never keeps the widget alive."""
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.pending: tuple[tuple[bool, ...], int] | None = None
+        self.busy = False
+        self.closed = False
+        self.thread: threading.Thread | None = None
+
+    def close(self) -> None:
+        with self.cond:
+            self.closed = True
+            self.pending = None
+            self.cond.notify_all()
+
+
+def _score_loop(ref: weakref.ReferenceType[LimeWidget], jobs: _Jobs, idle_s: float) -> None:
+    """The scorer thread: takes the newest mask, scores it through the widget (held only while scoring)."""
+    while True:
+        with jobs.cond:
+            jobs.cond.wait_for(lambda: jobs.pending is not None or jobs.closed, timeout=idle_s)
+            if jobs.closed or jobs.pending is None:  # closed, collected (finalizer) or idle: end this thread
+                if jobs.thread is threading.current_thread():
+                    jobs.thread = None
+                return
+            mask_t, rev = jobs.pending
+            jobs.pending = None
+            jobs.busy = True
+        try:
+            widget = ref()
+            if widget is None:
+                jobs.close()
+            else:
+                widget._score_and_publish(mask_t, rev)
+        finally:
+            widget = None  # never hold the widget while waiting
+            with jobs.cond:
+                jobs.busy = False
+                jobs.cond.notify_all()
 
 
 class LimeWidget(anywidget.AnyWidget):
@@ -44,8 +94,14 @@ class LimeWidget(anywidget.AnyWidget):
     ``w.wait_idle()``.
     """
 
-    _esm = STATIC / "widget.js"
-    _css = STATIC / "widget.css"
+    #: seconds the scorer thread waits for a new mask before it exits (the next mask starts a new thread)
+    scorer_idle_s: float = 10.0
+
+    # The bundle, as synced strings read per widget. Not class-level Paths: anywidget would wrap those in a
+    # FileContents whose ``changed`` signal holds a strong reference to every widget ever made, so that no
+    # widget (nor its explanation and scorer thread) could ever be collected.
+    _esm = traitlets.Unicode().tag(sync=True)
+    _css = traitlets.Unicode().tag(sync=True)
 
     image_png = traitlets.Bytes(b"").tag(sync=True)
     hidden_png = traitlets.Bytes(b"").tag(sync=True)
@@ -87,13 +143,13 @@ class LimeWidget(anywidget.AnyWidget):
         self._exp = exp
         self._original = exp.probabilities.copy()
         self._original_top = np.argsort(-self._original, kind="stable")[:N_TOP_ROWS].tolist()
-        self._cond = threading.Condition()
+        self._jobs = _Jobs()
+        # collected without close(): stop the scorer thread (the finalizer holds the queue, not the widget)
+        self._finalizer = weakref.finalize(self, self._jobs.close)
         self._state_lock = threading.RLock()
-        self._pending: tuple[tuple[bool, ...], int] | None = None
-        self._busy = False
-        self._closed = False
         self._forward_passes = 0
         self._from_front_end = False
+        self._rejected_rev = -1  # the rev at the last rejected front-end message: its error stays until a newer rev
         self._cache_size = int(cache_size)
         self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
         all_on = np.ones(k, dtype=bool)
@@ -116,8 +172,14 @@ class LimeWidget(anywidget.AnyWidget):
             scored_rev=0,
         )
         self.observe(self._on_mask_change, names=["visible", "rev"])
-        self._worker = threading.Thread(target=self._work, name="lime-widget-scorer", daemon=True)
-        self._worker.start()
+
+    @traitlets.default("_esm")
+    def _default_esm(self) -> str:
+        return (STATIC / "widget.js").read_text(encoding="utf-8")
+
+    @traitlets.default("_css")
+    def _default_css(self) -> str:
+        return (STATIC / "widget.css").read_text(encoding="utf-8")
 
     # ------------------------------------------------------------------ public API
     @property
@@ -140,11 +202,16 @@ class LimeWidget(anywidget.AnyWidget):
         return self._forward_passes
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
-        """Block until the newest mask is scored (or timeout seconds pass). Returns True when idle."""
-        with self._cond:
-            return self._cond.wait_for(
-                lambda: self._closed or (self._pending is None and not self._busy), timeout=timeout
-            )
+        """Block until the newest mask is scored (or timeout seconds pass). Returns True when idle; at once
+        after :meth:`close`."""
+        jobs = self._jobs
+        with jobs.cond:
+            return jobs.cond.wait_for(lambda: jobs.closed or (jobs.pending is None and not jobs.busy), timeout=timeout)
+
+    @property
+    def scorer_thread(self) -> threading.Thread | None:
+        """The running scorer thread, or None (none started yet, idle for ``scorer_idle_s``, or closed)."""
+        return self._jobs.thread
 
     def to_png(self, path: str | Path | None = None, *, alpha: float = 0.45) -> bytes:
         """PNG of the current view (masked image, heatmap of the selected class if shown, boundaries)."""
@@ -165,47 +232,109 @@ class LimeWidget(anywidget.AnyWidget):
         return data
 
     def close(self) -> None:
-        if not hasattr(self, "_cond"):  # __init__ failed before the worker existed
-            super().close()
-            return
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
+        """Close the comm and stop the scorer thread (a mask being scored is finished but not published)."""
+        jobs = self.__dict__.get("_jobs")  # absent when __init__ failed before the queue existed
+        if jobs is not None:
+            jobs.close()  # never join: close() may run in the scorer thread itself (the last reference dropped)
         super().close()
 
     # ------------------------------------------------------------------ validation of front-end messages
     def set_state(self, sync_data: dict[str, Any]) -> None:
-        """Apply state sent by the front end, after validating it; bad values are rejected and re-sent."""
-        data = dict(sync_data)
-        problem = None
+        """Apply state sent by the front end, after validating it.
+
+        The front end may write only ``visible`` + ``rev`` (a new mask with a newer revision), ``selected_label``,
+        ``show_heatmap`` and ``top_k``. Anything else, and any bad value, is dropped; the rest of the message is
+        applied, the problem is shown in ``error`` (status "error") and the kernel's true values are re-sent.
+        """
+        if not isinstance(sync_data, dict):
+            self._reject([f"a widget message must be an object; got {_describe(sync_data)}"], set())
+            return
+        with self._state_lock:
+            data, problems, resend = self._screen(sync_data)
+            if data:
+                # observers run inside super().set_state: the flag tells them the front end wrote the change
+                self._from_front_end = True
+                try:
+                    super().set_state(data)
+                except traitlets.TraitError as err:  # a check _screen missed: still never a silent drop
+                    problems.append(str(err))
+                    resend.update(data)
+                finally:
+                    self._from_front_end = False
+            if problems:
+                self._reject(problems, resend)
+
+    def _screen(self, sync_data: dict[str, Any]) -> tuple[dict[str, Any], list[str], set[str]]:
+        """Split a front-end message into what may be applied, the problems found and the traits to re-send."""
+        data: dict[str, Any] = {}
+        problems: list[str] = []
+        resend: set[str] = set()
+        keys = set(self.keys)
+        for name, value in sync_data.items():
+            if name in FRONT_END_TRAITS:
+                data[name] = value
+            elif name == "_view_count" and self._view_count is not None and _is_count(value):
+                data[name] = value  # ipywidgets' views count themselves once Python turned the count on
+            elif name in keys:
+                problems.append(f"{name} is set by Python; the view cannot change it")
+                resend.add(name)
+            else:
+                problems.append(f"{_short(name)} is not a field of this widget")
+        k = self.n_segments
+        mask_problem = None
         if "visible" in data:
             v = data["visible"]
-            if not isinstance(v, list) or len(v) != self.n_segments:
-                problem = f"visible must be a list of {self.n_segments} booleans; got {_describe(v)}"
-            elif not all(isinstance(x, bool) for x in v):
-                problem = "visible must hold only true/false values"
-        if problem is None and "rev" in data and (not isinstance(data["rev"], int) or isinstance(data["rev"], bool)):
-            problem = f"rev must be an integer; got {_describe(data['rev'])}"
-        if "selected_label" in data and data["selected_label"] not in self._exp.top_labels:
-            self._report(f"class {data['selected_label']!r} was not explained; choose one of {self._exp.top_labels}")
-            data.pop("selected_label")
-            self.send_state("selected_label")
-        if "top_k" in data and (not isinstance(data["top_k"], int) or not 1 <= data["top_k"] <= self.n_segments):
-            self._report(f"top_k must be an integer between 1 and {self.n_segments}")
-            data.pop("top_k")
-            self.send_state("top_k")
-        if problem is not None:
-            self._report(f"rejected a message from the widget: {problem}")
+            if not isinstance(v, list) or len(v) != k:
+                mask_problem = f"visible must be a list of {k} booleans; got {_describe(v)}"
+            else:
+                bad = next((i for i, x in enumerate(v) if not isinstance(x, bool)), None)
+                if bad is not None:
+                    mask_problem = f"visible must hold only true/false values; visible[{bad}] is {_describe(v[bad])}"
+        if mask_problem is None and "rev" in data:
+            r = data["rev"]
+            if not isinstance(r, int) or isinstance(r, bool):
+                mask_problem = f"rev must be an integer; got {_describe(r)}"
+            elif r > MAX_SAFE_INTEGER:
+                mask_problem = f"rev must be at most 2**53 - 1 (JavaScript's largest safe integer); got {_short(r)}"
+            elif r <= self.rev:
+                mask_problem = f"rev {_short(r)} is not newer than the current rev {self.rev}"
+        elif mask_problem is None and "visible" in data and data["visible"] != list(self.visible):
+            mask_problem = "visible changed without a new rev (send rev + 1 with every change of visible)"
+        if mask_problem is not None:
+            problems.append(mask_problem)
             data.pop("visible", None)
             data.pop("rev", None)
-            self.send_state(["visible", "rev"])
+            resend.update(("visible", "rev"))
+        if "selected_label" in data:
+            c = data["selected_label"]
+            if not isinstance(c, int) or isinstance(c, bool) or c not in self._exp.top_labels:
+                problems.append(
+                    f"selected_label {_describe(c)} was not explained; choose one of {list(self._exp.top_labels)}"
+                )
+                data.pop("selected_label")
+                resend.add("selected_label")
+        if "show_heatmap" in data and not isinstance(data["show_heatmap"], bool):
+            problems.append(f"show_heatmap must be true or false; got {_describe(data['show_heatmap'])}")
+            data.pop("show_heatmap")
+            resend.add("show_heatmap")
+        if "top_k" in data:
+            t = data["top_k"]
+            if not isinstance(t, int) or isinstance(t, bool) or not 1 <= t <= k:
+                problems.append(f"top_k must be an integer between 1 and {k}; got {_describe(t)}")
+                data.pop("top_k")
+                resend.add("top_k")
+        return data, problems, resend
+
+    def _reject(self, problems: list[str], resend: set[str]) -> None:
+        """Show why a front-end message was (partly) rejected and re-send the kernel's values."""
+        shown = problems[:MAX_LISTED_PROBLEMS]
+        if len(problems) > len(shown):
+            shown.append(f"and {len(problems) - len(shown)} more problems")
         with self._state_lock:
-            # observers run inside super().set_state: the flag tells them the front end wrote the change
-            self._from_front_end = True
-            try:
-                super().set_state(data)
-            finally:
-                self._from_front_end = False
+            self._rejected_rev = int(self.rev)
+            self._report("rejected a message from the widget: " + "; ".join(shown))
+        if resend:
+            self.send_state(sorted(resend))
 
     @traitlets.validate("visible")
     def _validate_visible(self, proposal: dict[str, Any]) -> list[bool]:
@@ -228,37 +357,36 @@ class LimeWidget(anywidget.AnyWidget):
             # Python code set the mask: give it a new revision so the view never shows a stale score.
             self.rev = self.rev + 1
             return  # the rev observer enqueues it
-        with self._cond:
-            self._pending = (tuple(bool(x) for x in self.visible), int(self.rev))
-            self._cond.notify_all()
+        jobs = self._jobs
+        with jobs.cond:
+            if jobs.closed:
+                return
+            jobs.pending = (tuple(bool(x) for x in self.visible), int(self.rev))
+            if jobs.thread is None:
+                jobs.thread = threading.Thread(
+                    target=_score_loop,
+                    args=(weakref.ref(self), jobs, float(self.scorer_idle_s)),
+                    name="lime-widget-scorer",
+                    daemon=True,
+                )
+                jobs.thread.start()
+            jobs.cond.notify_all()
         if self.status != "scoring":
             with self._state_lock:
                 self.status = "scoring"
 
-    def _work(self) -> None:
-        while True:
-            with self._cond:
-                self._cond.wait_for(lambda: self._pending is not None or self._closed)
-                if self._closed:
-                    return
-                assert self._pending is not None
-                mask_t, rev = self._pending
-                self._pending = None
-                self._busy = True
-            try:
-                mask = np.asarray(mask_t, dtype=bool)
-                probs = self._score(mask)
-                with self._cond:
-                    newer = self._pending is not None
-                if not newer:
-                    self._publish(mask, rev, probs)
-            except Exception as err:  # every failure becomes a message in the widget
-                log.exception("scoring failed")
-                self._report(f"scoring failed: {type(err).__name__}: {err}")
-            finally:
-                with self._cond:
-                    self._busy = False
-                    self._cond.notify_all()
+    def _score_and_publish(self, mask_t: tuple[bool, ...], rev: int) -> None:
+        """Run in the scorer thread: score one mask and publish it unless a newer one is waiting."""
+        try:
+            mask = np.asarray(mask_t, dtype=bool)
+            probs = self._score(mask)
+            with self._jobs.cond:
+                stale = self._jobs.pending is not None or self._jobs.closed
+            if not stale:
+                self._publish(mask, rev, probs)
+        except Exception as err:  # every failure becomes a message in the widget
+            log.exception("scoring failed")
+            self._report(f"scoring failed: {type(err).__name__}: {err}")
 
     def _score(self, mask: np.ndarray) -> np.ndarray:
         key = np.packbits(mask).tobytes()
@@ -288,8 +416,11 @@ class LimeWidget(anywidget.AnyWidget):
             self.scores = self._rows(probs)
             self.surrogate = [self._exp.surrogate_prediction(mask, c) for c in self._exp.top_labels]
             self.history = [*self.history, entry][-HISTORY_LIMIT:]
-            self.error = ""
-            self.status = "ready"
+            if rev > self._rejected_rev:  # a rejected message's error stays until a newer mask is scored
+                self.error = ""
+                self.status = "ready"
+            else:
+                self.status = "error"
             self.scored_rev = rev
 
     def _rows(self, probs: np.ndarray) -> list[dict[str, Any]]:
@@ -340,9 +471,28 @@ def _ranks(probs: np.ndarray) -> np.ndarray:
 
 
 def _describe(value: Any) -> str:
+    """A short description of a value from the front end, never its whole text."""
     if isinstance(value, list):
         return f"a list of {len(value)}"
+    if value is None:
+        return "null"
+    if isinstance(value, (bool, int, float)):
+        return _short(value)
+    if isinstance(value, str):
+        return f"the string {_short(value)}"
     return type(value).__name__
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_SAFE_INTEGER
+
+
+def _short(value: Any, limit: int = 40) -> str:
+    """``repr`` of a value, cut to ``limit`` characters (a 2**70 or a key of a million characters included)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"an integer of {value.bit_length()} bits"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def explore(image: Any, model: Any, *, max_display_side: int = 512, **explain_kwargs: Any) -> LimeWidget:

@@ -41,7 +41,7 @@ def test_torch_module_without_wrapper_gets_helpful_error():
 def test_bad_model_outputs_name_the_batch(fn, message):
     clf = lw.FunctionClassifier(fn, batch_size=8)
     with pytest.raises(ModelOutputError, match=message) as info:
-        lw.explain(cell_image(), clf, segments=cell_segments(), num_samples=20, progress=False)
+        lw.explain(cell_image(), clf, segments=cell_segments(), hide="black", num_samples=20, progress=False)
     assert "samples 0..7" in str(info.value)
 
 
@@ -60,6 +60,7 @@ def test_nan_in_a_later_batch_is_located():
             cell_image(),
             lw.FunctionClassifier(fn, batch_size=8),
             segments=cell_segments(),
+            hide="black",
             num_samples=40,
             progress=False,
         )
@@ -69,11 +70,11 @@ def test_single_output_models_become_binary():
     out = check_output(np.array([0.2, 0.9]), 2, "probabilities")
     np.testing.assert_allclose(out, [[0.8, 0.2], [0.1, 0.9]])
     clf = lw.FunctionClassifier(lambda b: b.mean(axis=(1, 2, 3)) / 255.0)
-    exp = lw.explain(cell_image(), clf, segments=cell_segments(), num_samples=40, progress=False)
+    exp = lw.explain(cell_image(), clf, segments=cell_segments(), hide="black", num_samples=40, progress=False)
     assert exp.probabilities.shape == (2,)
     logit = lw.FunctionClassifier(lambda b: b.mean(axis=(1, 2, 3)) / 50.0 - 2.0, output="logits")
     assert lw.explain(
-        cell_image(), logit, segments=cell_segments(), num_samples=20, progress=False
+        cell_image(), logit, segments=cell_segments(), hide="black", num_samples=20, progress=False
     ).probabilities.sum() == pytest.approx(1)
 
 
@@ -88,6 +89,7 @@ def test_function_classifier_with_input_size_composes_small():
         cell_image(),
         lw.FunctionClassifier(fn, input_size=(32, 32)),
         segments=cell_segments(),
+        hide="black",
         num_samples=10,
         progress=False,
     )

@@ -37,7 +37,9 @@ def test_explanation_queries(planted):
     v[cells[0]] = False
     assert exp.surrogate_prediction(v, 1) == pytest.approx(exp.local_prediction(1) - exp.weights(1)[cells[0]])
     with pytest.raises(lw.ClassLookupError, match="not explained"):
-        lw.explain(img, clf, segments=cell_segments(), num_samples=20, classes=[0], progress=False).weights(1)
+        lw.explain(
+            img, clf, segments=cell_segments(), hide="gray", num_samples=20, classes=[0], progress=False
+        ).weights(1)
     assert "superpixels" in repr(exp) and "top superpixels" in exp.summary()
 
 

@@ -100,7 +100,7 @@ def test_caller_image_and_model_untouched(planted):
     img, clf, _ = planted
     before = img.copy()
     params = [p.clone() for p in clf.module.buffers()]
-    lw.explain(img, clf, segments=cell_segments(), num_samples=30, progress=False)
+    lw.explain(img, clf, segments=cell_segments(), hide="gray", num_samples=30, progress=False)
     np.testing.assert_array_equal(img, before)
     assert not clf.module.training
     assert all(torch.equal(a, b) for a, b in zip(params, clf.module.buffers(), strict=True))
@@ -132,7 +132,9 @@ def test_parameter_errors(planted):
 def test_deprecated_labels_argument_still_works(planted):
     img, clf, _ = planted
     with pytest.warns(DeprecationWarning, match="classes="):
-        exp = lw.explain(img, clf, segments=cell_segments(), num_samples=30, labels=["cue"], progress=False)
+        exp = lw.explain(
+            img, clf, segments=cell_segments(), hide="gray", num_samples=30, labels=["cue"], progress=False
+        )
     assert exp.top_labels == [1]
     with pytest.warns(DeprecationWarning, match="class_names"):
         assert exp.label_names == exp.class_names

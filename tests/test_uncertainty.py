@@ -149,7 +149,7 @@ def test_auto_stops_early_when_easy_and_runs_to_max_when_noisy():
 
 def test_refits_zero_means_no_uncertainty(planted):
     img, clf, _ = planted
-    exp = lw.explain(img, clf, segments=cell_segments(), num_samples=50, refits=0, progress=False)
+    exp = lw.explain(img, clf, segments=cell_segments(), hide="gray", num_samples=50, refits=0, progress=False)
     assert exp.coef_draws is None
     with pytest.raises(RuntimeError, match="refits=0"):
         exp.weight_std()

@@ -165,7 +165,12 @@ def test_model_errors_become_messages_in_the_widget():
         return fn(batch)
 
     exp = lw.explain(
-        cell_image(), lw.FunctionClassifier(flaky), segments=cell_segments(), num_samples=40, progress=False
+        cell_image(),
+        lw.FunctionClassifier(flaky),
+        segments=cell_segments(),
+        hide="black",
+        num_samples=40,
+        progress=False,
     )
     w = LimeWidget(exp)
     state["fail"] = True
@@ -208,6 +213,7 @@ def test_to_png_and_explore():
         cell_image(),
         lw.FunctionClassifier(SlowCounting()),
         segments=cell_segments(),
+        hide="black",
         num_samples=20,
         progress=False,
         max_display_side=32,
@@ -237,6 +243,7 @@ def test_classes_carry_the_uncertainty_of_each_weight():
             cell_image(),
             lw.FunctionClassifier(SlowCounting()),
             segments=cell_segments(),
+            hide="black",
             num_samples=20,
             refits=0,
             progress=False,

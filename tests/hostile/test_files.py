@@ -28,7 +28,14 @@ OPTIONAL = {"timings", "versions", "sampling_trace", "stop_reason", "coef_draws"
 def valid() -> dict:
     clf = lw.FunctionClassifier(lambda b: np.stack([b.mean(axis=(1, 2, 3)) / 255, 1 - b.mean(axis=(1, 2, 3)) / 255], 1))
     exp = lw.explain(
-        cell_image(), clf, segments=cell_segments(), num_samples=40, top_labels=2, refits=20, progress=False
+        cell_image(),
+        clf,
+        segments=cell_segments(),
+        hide="black",
+        num_samples=40,
+        top_labels=2,
+        refits=20,
+        progress=False,
     )
     return json.loads(exp.to_json())
 
