@@ -103,16 +103,16 @@ def _explain(args: argparse.Namespace) -> int:
         raise UserError(f"--style {args.style!r} is unknown; choose one of {', '.join(STYLES)}")
     if args.top_k < 1:
         raise UserError(f"--top-k must be at least 1; got {args.top_k}")
-    resolve(
-        args.preset,
-        num_samples=args.num_samples,
-        max_samples=args.max_samples,
-        target_stability=args.target_stability,
-        segmentation=args.segmentation,
-        n_segments=args.n_segments,
-        hide=args.hide,
-        top_labels=args.top_labels,
-    )
+    settings = {
+        "num_samples": args.num_samples,
+        "max_samples": args.max_samples,
+        "target_stability": args.target_stability,
+        "segmentation": args.segmentation,
+        "n_segments": args.n_segments,
+        "hide": args.hide,
+        "top_labels": args.top_labels,
+    }
+    resolve(args.preset, **settings)
     if args.seed < 0:
         raise UserError(f"--seed must be >= 0; got {args.seed}")
     if Path(args.image).exists() or args.image not in SAMPLE_IMAGES:
@@ -128,20 +128,7 @@ def _explain(args: argparse.Namespace) -> int:
     except ModelUnavailableError as err:
         raise UserError(str(err)) from err
     t0 = time.perf_counter()
-    exp = explain(
-        image,
-        model,
-        num_samples=args.num_samples,
-        max_samples=args.max_samples,
-        target_stability=args.target_stability,
-        segmentation=args.segmentation,
-        n_segments=args.n_segments,
-        hide=args.hide,
-        preset=args.preset,
-        top_labels=args.top_labels,
-        random_state=args.seed,
-        progress=not args.no_progress,
-    )
+    exp = explain(image, model, preset=args.preset, random_state=args.seed, progress=not args.no_progress, **settings)
     elapsed = time.perf_counter() - t0
     _write_atomically(json_path, exp.to_json())  # finished work is saved before anything that can fail
     print(f"model {args.model}, {exp.n_segments} superpixels, {exp.n_samples} samples, {elapsed:.1f} s")

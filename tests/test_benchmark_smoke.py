@@ -101,3 +101,22 @@ def test_quick_benchmark_without_lime_and_captum(tmp_path: Path) -> None:
     _check(doc, ALWAYS, ["lime_default", "captum_ppe1"])
     assert set(doc["skipped"]) == {"lime", "captum"}
     assert "Skipped contenders" in (tmp_path / "benchmarks.md").read_text()
+
+
+@pytest.mark.skipif(not _installed("lime"), reason="the stability benchmark compares against lime 0.2.0.1")
+def test_stability_benchmark_smoke_runs_every_code_path(tmp_path: Path) -> None:
+    out = tmp_path / "stability.json"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "stability.py"), "--smoke", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=540,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    row = json.loads(out.read_text())["images"][0]
+    assert "lime 0.2.0.1" in row["jaccard"] and "balanced / uniform" in row["jaccard"]
+    assert set(row["auto"]) == {"0.8", "0.9"} and row["estimated"]
+    # the replay of num_samples="auto" on the scored stream agrees with a real auto run
+    assert all(c["matches_simulation"] for c in row["auto_check"].values())
+    assert "| ranking |" in proc.stdout
