@@ -104,10 +104,11 @@ def explain(
     ``felzenszwalb``, ``watershed``, ``grid`` or a callable; n_segments and segmentation_params go to it;
     segments: a precomputed integer (H, W) label map instead (relabelled to 0..K-1).
     hide: fill of hidden superpixels: ``mean`` (default), ``black``, ``gray``, ``blur`` (blur_sigma px), a
-    colour (r, g, b) / ``#rrggbb``, or a background image. sampling: ``lime`` (each superpixel on with
-    probability 1/2, default) or ``matlab`` (random keep threshold). kernel: ``lime`` (cosine distance,
-    sqrt(exp(-d²/w²)), w = 0.25) or ``matlab`` (hidden fraction, exp(-d²/σ²), σ = 0.35); kernel_width
-    overrides w/σ. ridge_alpha: Ridge penalty (1.0; 0 = least squares). top_labels: explain the k most
+    colour (r, g, b) / ``#rrggbb``, or a background image. sampling: ``balanced`` (default: randomised
+    foldover Hadamard designs), ``paired``, ``stratified``, ``lime`` (each superpixel on with probability
+    1/2) or ``matlab`` (random keep threshold); see :mod:`lime_widget.sampling`. kernel: ``uniform``
+    (default: equal weights), ``lime`` (cosine distance, sqrt(exp(-d²/w²)), w = 0.25) or ``matlab`` (hidden
+    fraction, exp(-d²/σ²), σ = 0.35); kernel_width overrides w/σ. ridge_alpha: Ridge penalty (1.0; 0 = least squares). top_labels: explain the k most
     probable classes (5), or classes: explicit class ids or names (``labels`` is its deprecated old name).
     random_state: int seed, Generator or None (a fresh seed, recorded in the result). batch_size: images
     per forward pass (auto). progress: tqdm bar. preset: ``lime``, ``matlab``, ``walkthrough`` or
@@ -174,6 +175,12 @@ def explain(
             DegenerateExplanationWarning,
             stacklevel=2,
         )
+
+    if clf.class_names is None and cfg.classes is not None:
+        # unnamed classes: one forward pass of the original tells how many there are, before the sampling
+        names = clf.names(composer.score(np.ones((1, composer.n_segments), dtype=bool)).shape[1])
+        for c in cfg.classes:
+            class_id(c, names)
 
     def choose(probs: np.ndarray) -> list[int]:
         names = clf.names(probs.shape[0])

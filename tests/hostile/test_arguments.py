@@ -167,3 +167,18 @@ def test_rescore_checks_the_class_count_of_a_swapped_model():
     three = exp.with_model(lw.FunctionClassifier(lambda b: np.full((len(b), 3), 1 / 3)))
     with pytest.raises(ValueError, match="3 classes but this explanation has 2"):
         three.rescore(np.ones(64, bool))
+
+
+def test_a_bad_class_of_an_unnamed_model_fails_after_one_forward_pass_not_all():
+    fn = Counting()
+    with pytest.raises(lw.ClassLookupError, match="out of range"):
+        lw.explain(
+            cell_image(),
+            lw.FunctionClassifier(fn),
+            segments=cell_segments(),
+            hide="black",
+            classes=[9],
+            num_samples=200,
+            progress=False,
+        )
+    assert fn.calls == 1
