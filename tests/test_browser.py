@@ -87,7 +87,24 @@ def test_click_rescores_exactly_and_undo_restores(tmp_path, app):
                 original = kernel.json("float(w.explanation.probabilities[w.selected_label])")
                 assert original_shown == original
                 assert kernel.json("w.explanation.class_names[w.selected_label]") == "Egyptian cat"
+                # the panel shows the stability the kernel computed for the selected class
+                stability = kernel.json("float(w.explanation.stability(w.selected_label))")
+                shown_stability = page.get_attribute('[data-testid="lime-stability"]', "data-value")
+                assert shown_stability is not None and float(shown_stability) == stability
+                assert page.text_content('[data-testid="lime-stability"]').strip() == f"{stability:.2f}"
                 target = kernel.json(TARGET_EXPR)
+
+                # the hover names the weight's standard error and top-5 confidence, as the kernel has them
+                canvas = page.locator('[data-testid="lime-canvas"]')
+                canvas.scroll_into_view_if_needed()
+                box = canvas.bounding_box()
+                assert box is not None
+                page.mouse.move(box["x"] + target["fx"] * box["width"], box["y"] + target["fy"] * box["height"])
+                std = kernel.json(f"float(w.explanation.weight_std(w.selected_label)[{target['seg']}])")
+                tip = page.wait_for_selector(
+                    '[data-testid="lime-tooltip"]', state="visible", timeout=10_000
+                ).text_content()
+                assert f"± {std:.4f}" in tip and "of refits" in tip, tip
 
                 canvas = page.locator('[data-testid="lime-canvas"]')
                 canvas.scroll_into_view_if_needed()
