@@ -50,7 +50,8 @@ def bootstrap_coefs(
 
 
 def _ridge_from_moments(xt: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, alpha: float) -> np.ndarray:
-    """:func:`weighted_ridge` from the weighted moments (no centred copies of x: one (K, n) product)."""
+    """The solve of :func:`weighted_ridge` from the weighted moments (no centred copies of x: one (K, n)
+    product per refit). xt: x.T, contiguous, computed once for all refits."""
     xw = xt * w  # (K, n)
     total = w.sum()
     sx = xw.sum(axis=1)  # X'w
@@ -72,19 +73,9 @@ def _unit_of_row(n: int, paired: bool) -> np.ndarray:
 def weighted_ridge(x: np.ndarray, y: np.ndarray, w: np.ndarray, alpha: float) -> np.ndarray:
     """Coefficients (L, K) of ``y ~ b + x . coef`` by weighted Ridge with an unpenalised intercept, the
     problem scikit-learn's ``Ridge(alpha, fit_intercept=True)`` solves with ``sample_weight=w`` (alpha = 0:
-    weighted least squares, minimum-norm when singular). x: (n, K); y: (n, L); w: (n,)."""
-    total = w.sum()
-    xm = (w @ x) / total
-    ym = (w @ y) / total
-    xc = x - xm
-    yc = y - ym
-    xw = xc * w[:, None]
-    gram = xw.T @ xc
-    rhs = xw.T @ yc
-    if alpha > 0:
-        gram[np.diag_indices_from(gram)] += alpha
-        return np.linalg.solve(gram, rhs).T
-    return np.linalg.lstsq(gram, rhs, rcond=None)[0].T
+    weighted least squares, minimum-norm when singular). x: (n, K); y: (n, L); w: (n,). The refits of
+    :func:`bootstrap_coefs` use exactly this solve."""
+    return _ridge_from_moments(np.ascontiguousarray(x.T), x, y, w, alpha)
 
 
 def top_k_sets(coefs: np.ndarray, k: int) -> np.ndarray:
