@@ -13,6 +13,10 @@ from typing import TYPE_CHECKING, Any
 # Public name -> module that defines it. Modules load on first use, so ``import lime_widget`` stays fast
 # (torch, scikit-learn, anywidget and the JS bundle are only loaded when needed).
 _EXPORTS = {
+    "AuditGallery": "gallery",
+    "AuditParametersError": "auditing",
+    "AuditResult": "auditing",
+    "audit": "auditing",
     "Classifier": "classifiers",
     "ClassLookupError": "classifiers",
     "ExplainConfig": "config",
@@ -52,6 +56,8 @@ _EXPORTS = {
 }
 
 if TYPE_CHECKING:
+    from .auditing import AuditParametersError, AuditResult, audit
+    from .gallery import AuditGallery
     from .class_activation import compare_rankings, gradcam, superpixel_scores
     from .classifiers import (
         Classifier,

@@ -1,4 +1,4 @@
-"""Command line: ``lime-widget explain IMAGE`` and ``lime-widget lab``."""
+"""Command line: ``lime-widget explain IMAGE``, ``lime-widget audit DIR`` and ``lime-widget lab``."""
 
 from __future__ import annotations
 
@@ -52,6 +52,27 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--style", default=None, help="figure style: default, matlab, top, top4")
     e.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     e.add_argument("--debug", action="store_true", help="show the full traceback of an error")
+    a = sub.add_parser(
+        "audit", help="explain every image of a folder on a Dask cluster; resumable; writes OUT/audit.parquet"
+    )
+    a.add_argument("folder", help="folder of images (searched recursively: png, jpg, jpeg, bmp, tif, webp)")
+    a.add_argument("--out", required=True, help="output folder (rerun with the same one to resume)")
+    a.add_argument("--model", default="efficientnet_lite0", help="efficientnet_lite0 (embedded) or a torchvision name")
+    a.add_argument("--workers", type=int, default=None, help="worker processes of the embedded cluster (one per core)")
+    a.add_argument("--scheduler", default=None, help="address of a running Dask scheduler, e.g. tcp://host:8786")
+    a.add_argument("--num-samples", type=_samples, default=None, help="perturbed images per photo (1000) or 'auto'")
+    a.add_argument(
+        "--masks",
+        default=None,
+        help="folder of object masks with the same relative names (any image format; non-zero = object)",
+    )
+    a.add_argument("--segmentation", default=None, help="slic (default), quickshift, felzenszwalb, watershed or grid")
+    a.add_argument("--n-segments", type=int, default=None, help="about how many superpixels")
+    a.add_argument("--hide", default=None, help="mean (default), black, gray, blur or #rrggbb")
+    a.add_argument("--preset", default=None, help="lime, matlab, walkthrough or paper")
+    a.add_argument("--seed", type=int, default=0, help="random seed of every explanation (default 0)")
+    a.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    a.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     lab = sub.add_parser("lab", help="open the quickstart notebook in JupyterLab")
     lab.add_argument("--dir", default="lime_notebooks", help="folder to copy the notebook to (default lime_notebooks)")
     return p
@@ -75,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "explain":
             return _explain(args)
+        if args.command == "audit":
+            return _audit(args)
         return _lab(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -146,6 +169,68 @@ def _explain(args: argparse.Namespace) -> int:
         return 1
     print(f"wrote {png_path}")
     return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from .auditing import audit
+    from .presets import resolve
+
+    if args.workers is not None and args.workers < 1:
+        raise UserError(f"--workers must be at least 1; got {args.workers}")
+    if args.workers is not None and args.scheduler is not None:
+        raise UserError("give --workers or --scheduler, not both (a running cluster has its own workers)")
+    if args.seed < 0:
+        raise UserError(f"--seed must be >= 0; got {args.seed}")
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        raise UserError(f"{args.folder!r} is not a folder of images")
+    settings = {
+        "num_samples": args.num_samples,
+        "segmentation": args.segmentation,
+        "n_segments": args.n_segments,
+        "hide": args.hide,
+    }
+    resolve(args.preset, **settings)
+    masks = _mask_folder(folder, Path(args.masks)) if args.masks is not None else None
+    result = audit(
+        folder,
+        args.model,
+        out=args.out,
+        client=args.scheduler,
+        n_workers=args.workers,
+        object_masks=masks,
+        progress=not args.no_progress,
+        preset=args.preset,
+        random_state=args.seed,
+        **{k: v for k, v in settings.items() if v is not None},
+    )
+    print(result.summary(n=10))
+    print(f"wrote {Path(args.out) / 'audit.parquet'}")
+    return 0 if (result.table["error"] == "").all() else 1
+
+
+def _mask_folder(images: Path, masks: Path) -> dict[str, object]:
+    """Object masks for the images of ``images`` from same-named files under ``masks`` (non-zero = object)."""
+    import numpy as np
+
+    from .auditing import IMAGE_SUFFIXES
+    from .images import load_image
+
+    if not masks.is_dir():
+        raise UserError(f"--masks {masks} is not a folder")
+    found: dict[str, object] = {}
+    for path in sorted(images.rglob("*")):
+        if not path.is_file() or path.suffix.lower() not in IMAGE_SUFFIXES:
+            continue
+        rel = path.relative_to(images).with_suffix("")
+        for suffix in IMAGE_SUFFIXES:
+            candidate = masks / rel.with_suffix(suffix)
+            if candidate.is_file():
+                found[str(path)] = np.asarray(load_image(candidate)).max(axis=2) > 0
+                break
+    if not found:
+        raise UserError(f"--masks {masks}: no mask file matches an image of {images} (same relative name)")
+    return found
 
 
 def _output_dir(path: str) -> Path:

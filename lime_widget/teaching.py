@@ -27,12 +27,21 @@ MARK_CELLS = 3  # the mark is a MARK_CELLS x MARK_CELLS checkerboard of 2x2-pixe
 @dataclass(frozen=True)
 class ShortcutDataset:
     """images uint8 (n, size, size, 3); labels int64 (n,) (0 = circle, 1 = square); marked bool (n,) whether
-    the corner mark is painted; class_names ("circle", "square")."""
+    the corner mark is painted; class_names ("circle", "square"); objects bool (n, size, size): where the
+    shape is (the object masks of an audit: what an honest model should look at)."""
 
     images: np.ndarray
     labels: np.ndarray
     marked: np.ndarray
     class_names: tuple[str, ...] = CLASSES
+    objects: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return int(self.labels.size)
+
+    def __getitem__(self, i: int) -> tuple[np.ndarray, int]:
+        """(image, label), like a torchvision dataset, so ``lw.audit(dataset, ...)`` takes it as it is."""
+        return self.images[i], int(self.labels[i])
 
 
 def mark_region(size: int = 64) -> np.ndarray:
@@ -86,6 +95,7 @@ def make_shortcut_dataset(
     scale = size / 64.0
     yy, xx = np.mgrid[:size, :size].astype(np.float64)
     images = np.empty((n, size, size, 3), dtype=np.uint8)
+    objects = np.zeros((n, size, size), dtype=bool)
     for i in range(n):
         base = gen.uniform(70, 150)
         img = base + gen.normal(0, 18, size=(size, size, 1)) + gen.normal(0, 6, size=(size, size, 3))
@@ -98,11 +108,12 @@ def make_shortcut_dataset(
         else:
             s = r * 0.886  # same area as the circle
             inside = (np.abs(yy - cy) <= s) & (np.abs(xx - cx) <= s)
+        objects[i] = inside
         colour = gen.uniform(0, 255, size=3)
         img[inside] = colour + gen.normal(0, 6, size=(int(inside.sum()), 3))
         im8 = np.clip(np.round(img), 0, 255).astype(np.uint8)
         images[i] = add_mark(im8) if marked[i] else im8
-    return ShortcutDataset(images=images, labels=labels, marked=marked)
+    return ShortcutDataset(images=images, labels=labels, marked=marked, objects=objects)
 
 
 class TinyCNN(torch.nn.Module):
