@@ -782,8 +782,13 @@ def _connect(client: Client | str | None, n_workers: int | None) -> Iterator[Cli
         raise ValueError(
             f"client must be a dask.distributed.Client, a scheduler address or None; got {type(client).__name__}"
         )
+    import dask
+
     workers = n_workers or os.cpu_count() or 1
+    # Dask's default MALLOC_TRIM_THRESHOLD_ (64 KiB) fixes glibc's mmap threshold, so every large tensor is
+    # mmap'd and unmapped again: torch ran three times slower in such workers (docs/scale.md). Unset it.
     with (
+        dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}),
         LocalCluster(
             n_workers=workers,
             threads_per_worker=1,

@@ -127,7 +127,7 @@ class AuditGallery(ipywidgets.VBox):  # type: ignore[misc]
         super().__init__(children=[self.grid, self.message, self.slot])
         self.grid.observe(self._on_select, names="selected")
 
-    def open(self, row: int) -> LimeWidget:
+    def show(self, row: int) -> LimeWidget:
         """Open the explorer of table row ``row`` below the grid (what a click does) and return it."""
         if self.grid.selected == int(row):
             self._on_select({"new": int(row)})
@@ -159,9 +159,13 @@ class AuditGallery(ipywidgets.VBox):  # type: ignore[misc]
         self.slot.children = (self.explorer,)
 
     def close(self) -> None:
-        if self.explorer is not None:
-            self.explorer.close()
-        self.grid.close()
+        """Close the grid, the open explorer (and its scorer thread) and this box."""
+        explorer = getattr(self, "explorer", None)  # also from __del__ of a half-built gallery
+        if explorer is not None:
+            explorer.close()
+        grid = getattr(self, "grid", None)
+        if grid is not None:
+            grid.close()
         super().close()
 
 
