@@ -268,8 +268,12 @@ def _lab(args: argparse.Namespace) -> int:
     import shutil
     import subprocess
 
+    from importlib.util import find_spec
+
     from .notebooks import quickstart_path
 
+    if find_spec("jupyterlab") is None:
+        raise UserError("JupyterLab is not installed in this environment; install it with: pip install jupyterlab")
     dest = Path(args.dir)
     dest.mkdir(parents=True, exist_ok=True)
     target = dest / "quickstart.ipynb"
