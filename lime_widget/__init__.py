@@ -57,7 +57,6 @@ _EXPORTS = {
 
 if TYPE_CHECKING:
     from .auditing import AuditParametersError, AuditResult, audit
-    from .gallery import AuditGallery
     from .class_activation import compare_rankings, gradcam, superpixel_scores
     from .classifiers import (
         Classifier,
@@ -69,6 +68,7 @@ if TYPE_CHECKING:
     )
     from .config import ExplainConfig
     from .explanation import Explanation
+    from .gallery import AuditGallery
     from .images import ImageError, load_image, sample_image, to_rgb_uint8
     from .models import ModelUnavailableError, as_classifier, imagenet_categories, load_model
     from .pipeline import DegenerateExplanationError, DegenerateExplanationWarning, explain
