@@ -267,7 +267,6 @@ def _write_atomically(path: Path, text: str) -> None:
 def _lab(args: argparse.Namespace) -> int:
     import shutil
     import subprocess
-
     from importlib.util import find_spec
 
     from .notebooks import quickstart_path
