@@ -102,3 +102,11 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return __all__
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext lime_widget``: registers the ``%lime IMAGE [--model NAME] [--num-samples N] [--preset P]``
+    magic (see :mod:`lime_widget.magics`)."""
+    from .magics import load_ipython_extension as load
+
+    load(ipython)

@@ -11,6 +11,7 @@ reference to the widget and exits when the widget is closed or collected, or aft
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import weakref
 from collections import OrderedDict
@@ -96,6 +97,8 @@ class LimeWidget(anywidget.AnyWidget):
 
     #: seconds the scorer thread waits for a new mask before it exits (the next mask starts a new thread)
     scorer_idle_s: float = 10.0
+    #: seconds close() waits for an idle scorer thread to end (one inside a model call is not waited for)
+    close_join_s: float = 1.0
 
     # The bundle, as synced strings read per widget. Not class-level Paths: anywidget would wrap those in a
     # FileContents whose ``changed`` signal holds a strong reference to every widget ever made, so that no
@@ -172,6 +175,7 @@ class LimeWidget(anywidget.AnyWidget):
             scored_rev=0,
         )
         self.observe(self._on_mask_change, names=["visible", "rev"])
+        _replace_in_cell(self)
 
     @traitlets.default("_esm")
     def _default_esm(self) -> str:
@@ -232,10 +236,19 @@ class LimeWidget(anywidget.AnyWidget):
         return data
 
     def close(self) -> None:
-        """Close the comm and stop the scorer thread (a mask being scored is finished but not published)."""
+        """Close the comm and stop the scorer thread (a mask being scored is finished but not published).
+
+        An idle thread is woken and joined (up to ``close_join_s`` seconds), so it has ended when close()
+        returns. A thread inside a model call is not waited for (the kernel stays responsive): it ends as soon
+        as that call returns, without publishing. Never joined from the scorer thread itself (where the last
+        reference was dropped)."""
         jobs = self.__dict__.get("_jobs")  # absent when __init__ failed before the queue existed
         if jobs is not None:
-            jobs.close()  # never join: close() may run in the scorer thread itself (the last reference dropped)
+            with jobs.cond:
+                thread, busy = jobs.thread, jobs.busy
+            jobs.close()
+            if thread is not None and not busy and thread is not threading.current_thread():
+                thread.join(timeout=self.close_join_s)
         super().close()
 
     # ------------------------------------------------------------------ validation of front-end messages
@@ -440,6 +453,73 @@ class LimeWidget(anywidget.AnyWidget):
             {"id": int(c), "name": self._exp.class_names[c], "prob": float(probs[c]), "rank": int(ranks[c])}
             for c in ids
         ]
+
+
+# ---------------------------------------------------------------------- one cell, one set of widgets
+_CELL_REGISTRY_ATTR = "_lime_widget_cells"  # on the IPython shell: cell id -> (run key, weak refs to widgets)
+
+
+def _current_cell() -> tuple[Any, str, object] | None:
+    """``(shell, cell id, run key)`` of the IPython cell running now, or None (no IPython, no cell id known).
+
+    The cell id is the front end's (``ExecutionInfo.cell_id``, which ipykernel fills from the request's
+    ``metadata.cellId``; or that metadata itself). The run key tells one execution of a cell from the next."""
+    ipython = sys.modules.get("IPython")  # never import IPython here: outside a shell there is nothing to do
+    get_ipython = getattr(ipython, "get_ipython", None)
+    shell = get_ipython() if callable(get_ipython) else None
+    if shell is None:
+        return None
+    result = getattr(getattr(shell, "displayhook", None), "exec_result", None)
+    cell_id = getattr(getattr(result, "info", None), "cell_id", None)
+    run: object = id(result) if result is not None else None
+    get_parent = getattr(shell, "get_parent", None)
+    if callable(get_parent) and (not cell_id or run is None):
+        try:
+            parent = get_parent() or {}
+            cell_id = cell_id or (parent.get("metadata") or {}).get("cellId")
+            run = run if run is not None else (parent.get("header") or {}).get("msg_id")
+        except Exception:  # a shell without a parent message: no cell id
+            pass
+    if not isinstance(cell_id, str) or not cell_id or run is None:
+        return None
+    return shell, cell_id, run
+
+
+def _replace_in_cell(widget: LimeWidget) -> None:
+    """Remember ``widget`` under the running cell; close the widgets an earlier run of that cell made.
+
+    The registry lives on the shell (it ends with the kernel) and holds weak references only. Outside
+    IPython, or when no cell id is known, nothing happens."""
+    try:
+        cell = _current_cell()
+    except Exception:  # never let bookkeeping break making a widget
+        log.debug("could not read the current cell", exc_info=True)
+        return
+    if cell is None:
+        return
+    shell, cell_id, run = cell
+    registry: dict[str, tuple[object, list[weakref.ReferenceType[LimeWidget]]]] | None
+    registry = getattr(shell, _CELL_REGISTRY_ATTR, None)
+    if registry is None:
+        registry = {}
+        try:
+            setattr(shell, _CELL_REGISTRY_ATTR, registry)
+        except Exception:  # a shell that takes no attributes: nothing to remember
+            return
+    previous_run, refs = registry.get(cell_id, (None, []))
+    if previous_run != run:  # a new run of this cell: the widgets of the last run are replaced
+        old = [w for w in (r() for r in refs) if w is not None and w is not widget]
+        refs = []
+        for w in old:
+            try:
+                w.close()
+            except Exception:
+                log.debug("closing a replaced widget failed", exc_info=True)
+    refs = [r for r in refs if r() is not None]
+    refs.append(weakref.ref(widget))
+    registry[cell_id] = (run, refs)
+    for key in [k for k, (_, rs) in registry.items() if not any(r() is not None for r in rs)]:
+        del registry[key]  # cells whose widgets are all gone
 
 
 def _class_info(exp: Explanation, label: int, original: float) -> dict[str, Any]:
