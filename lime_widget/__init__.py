@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 # (torch, scikit-learn, anywidget and the JS bundle are only loaded when needed).
 _EXPORTS = {
     "AuditGallery": "gallery",
+    "compare": "comparison",
+    "ModelComparison": "comparison",
     "AuditParametersError": "auditing",
     "AuditResult": "auditing",
     "audit": "auditing",
@@ -24,6 +26,7 @@ _EXPORTS = {
     "ModelOutputError": "classifiers",
     "Preprocess": "classifiers",
     "TorchClassifier": "classifiers",
+    "set_threads": "threads",
     "compare_rankings": "class_activation",
     "gradcam": "class_activation",
     "superpixel_scores": "class_activation",
@@ -49,6 +52,8 @@ _EXPORTS = {
     "curves_figure": "sensitivity",
     "deletion_curve": "sensitivity",
     "flip_search": "sensitivity",
+    "MinimalFlip": "sensitivity",
+    "minimal_flip": "sensitivity",
     "random_ranking": "sensitivity",
     "ranking_from_weights": "sensitivity",
     "LimeWidget": "widget",
@@ -66,6 +71,7 @@ if TYPE_CHECKING:
         Preprocess,
         TorchClassifier,
     )
+    from .comparison import ModelComparison, compare
     from .config import ExplainConfig
     from .explanation import Explanation
     from .gallery import AuditGallery
@@ -75,8 +81,17 @@ if TYPE_CHECKING:
     from .prediction import Prediction, predict
     from .presets import PRESETS, preset
     from .segmentation import SegmentationError, segment
-    from .sensitivity import curves_figure, deletion_curve, flip_search, random_ranking, ranking_from_weights
+    from .sensitivity import (
+        MinimalFlip,
+        curves_figure,
+        deletion_curve,
+        flip_search,
+        minimal_flip,
+        random_ranking,
+        ranking_from_weights,
+    )
     from .serialization import ExplanationFormatError
+    from .threads import set_threads
     from .widget import LimeWidget, explore
 
 __all__ = sorted([*_EXPORTS, "__version__"])

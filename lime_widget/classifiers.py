@@ -18,6 +18,8 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
+from .threads import apply_default_threads
+
 OutputKind = Literal["logits", "probabilities"]
 _INTERPOLATIONS = ("bilinear", "bicubic", "nearest")
 
@@ -323,6 +325,7 @@ class TorchClassifier(Classifier):
     ) -> None:
         if not isinstance(module, torch.nn.Module):
             raise TypeError(f"TorchClassifier needs a torch.nn.Module; got {type(module).__name__}")
+        apply_default_threads()  # once per process: a bounded thread count (lime_widget.threads)
         self.class_names = _validate_common(class_names, labels, output, batch_size)
         self.output = output
         self.batch_size = batch_size

