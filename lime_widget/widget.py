@@ -255,9 +255,10 @@ class LimeWidget(anywidget.AnyWidget):
     def set_state(self, sync_data: dict[str, Any]) -> None:
         """Apply state sent by the front end, after validating it.
 
-        The front end may write only ``visible`` + ``rev`` (a new mask with a newer revision), ``selected_label``,
-        ``show_heatmap`` and ``top_k``. Anything else, and any bad value, is dropped; the rest of the message is
-        applied, the problem is shown in ``error`` (status "error") and the kernel's true values are re-sent.
+        The front end may write only ``visible`` + ``rev`` (a new mask with a newer revision; an exact repeat of
+        the current pair is ignored), ``selected_label``, ``show_heatmap`` and ``top_k``. Anything else, and any
+        bad value, is dropped; the rest of the message is applied, the problem is shown in ``error`` (status
+        "error") and the kernel's true values are re-sent.
         """
         if not isinstance(sync_data, dict):
             self._reject([f"a widget message must be an object; got {_describe(sync_data)}"], set())
@@ -309,6 +310,11 @@ class LimeWidget(anywidget.AnyWidget):
                 mask_problem = f"rev must be an integer; got {_describe(r)}"
             elif r > MAX_SAFE_INTEGER:
                 mask_problem = f"rev must be at most 2**53 - 1 (JavaScript's largest safe integer); got {_short(r)}"
+            elif r == self.rev and data.get("visible", list(self.visible)) == list(self.visible):
+                # A repeat of the kernel's own mask and rev changes nothing. marimo delivers every front-end
+                # update twice (through the comm and again as the UI element's value): drop it silently.
+                data.pop("visible", None)
+                data.pop("rev", None)
             elif r <= self.rev:
                 mask_problem = f"rev {_short(r)} is not newer than the current rev {self.rev}"
         elif mask_problem is None and "visible" in data and data["visible"] != list(self.visible):

@@ -122,6 +122,36 @@ def jupyter_server(root: Path, app: str = "lab") -> Iterator[JupyterServer]:
             proc.kill()
 
 
+@contextmanager
+def marimo_server(notebook: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Start ``marimo run NOTEBOOK`` on 127.0.0.1 (no token) and yield its URL."""
+    port = _free_port()
+    log = notebook.parent / "marimo.log"
+    cmd = [sys.executable, "-m", "marimo", "run", str(notebook), "--headless", "--host", "127.0.0.1"]
+    cmd += ["--port", str(port), "--no-token", "--no-sandbox"]
+    full_env = dict(os.environ, **(env or {}))
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=full_env, cwd=notebook.parent)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=5):
+                    break
+            except Exception:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"marimo did not start:\n{log.read_text()[-3000:]}") from None
+                time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 @dataclass
 class KernelProbe:
     """Runs code in the notebook's own kernel and returns what it prints."""

@@ -439,3 +439,22 @@ def test_a_rerun_cell_leaves_no_thread_behind(explanation):
     np.testing.assert_array_equal(w.probabilities, exp.rescore(np.array(toggled(20))))
     for w in widgets:
         w.close()
+
+
+def test_a_repeated_update_is_a_silent_no_op(widget):
+    """marimo delivers each front-end update twice (comm, then the UI element's value): not an error."""
+    w, fn = widget
+    vis = toggled(3)
+    message = {"visible": vis, "rev": w.rev + 1}
+    w.set_state(dict(message))
+    assert w.wait_idle(10)
+    calls = fn.calls
+    w.set_state(dict(message))
+    w.set_state({"rev": message["rev"]})
+    assert w.wait_idle(10)
+    assert w.error == "" and w.status == "ready"
+    assert w.rev == w.scored_rev == message["rev"] and w.visible == vis
+    assert fn.calls == calls  # nothing re-scored
+    # the same rev with another mask is still refused
+    w.set_state({"visible": toggled(4), "rev": message["rev"]})
+    assert "not newer" in w.error and w.visible == vis
