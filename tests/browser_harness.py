@@ -67,8 +67,10 @@ class JupyterServer:
 
 
 @contextmanager
-def jupyter_server(root: Path, app: str = "lab") -> Iterator[JupyterServer]:
-    """Start ``jupyter lab`` (or ``jupyter notebook`` for app='notebook') on 127.0.0.1 serving ``root``."""
+def jupyter_server(root: Path, app: str = "lab", theme: str | None = None) -> Iterator[JupyterServer]:
+    """Start ``jupyter lab`` (or ``jupyter notebook`` for app='notebook') on 127.0.0.1 serving ``root``.
+
+    ``theme``: a JupyterLab theme name ("JupyterLab Light", "JupyterLab Dark") set in the user settings."""
     token = secrets.token_hex(16)
     port = _free_port()
     runtime = root / ".runtime"
@@ -79,10 +81,15 @@ def jupyter_server(root: Path, app: str = "lab") -> Iterator[JupyterServer]:
     notif = settings / "@jupyterlab" / "apputils-extension"
     notif.mkdir(parents=True, exist_ok=True)
     (notif / "notification.jupyterlab-settings").write_text('{"fetchNews": "false", "checkForUpdates": false}')
+    if theme is not None:
+        (notif / "themes.jupyterlab-settings").write_text(json.dumps({"theme": theme}))
     env = dict(
         os.environ,
         JUPYTER_RUNTIME_DIR=str(runtime),
         JUPYTERLAB_SETTINGS_DIR=str(settings),
+        # A fresh workspace per server: JupyterLab saves the layout (sidebar sizes) in ~/.jupyter by default,
+        # and one test's resized window would shape the next test's page.
+        JUPYTERLAB_WORKSPACES_DIR=str(root / ".workspaces"),
         LIME_NUM_SAMPLES=os.environ.get("LIME_NUM_SAMPLES", "120"),
     )
     cmd = [
