@@ -147,7 +147,9 @@ def test_theme_contrast_and_narrow_layout(tmp_path, theme):
                 assert score["bg"] > 0.8 and score["fg"] < 0.1, score
 
             wide = page.evaluate(LAYOUT_JS)
-            assert wide["panel"]["left"] >= wide["view"]["right"], f"on a wide page the panel sits beside the image: {wide}"
+            assert wide["panel"]["left"] >= wide["view"]["right"], (
+                f"on a wide page the panel sits beside the image: {wide}"
+            )
             output = page.locator(".jp-OutputArea-output:has(.lime-widget)")
             save(output, tmp_path, "widget-dark.png" if dark else "widget-light.png")
 
