@@ -32,7 +32,13 @@ STATIC = Path(__file__).parent / "static"
 N_TOP_ROWS = 10
 CONFIDENCE_K = 5  # the top-k of the hover's "in the top 5 in N% of refits" and the panel's stability
 HISTORY_LIMIT = 200
-FRONT_END_TRAITS = frozenset({"visible", "rev", "selected_label", "show_heatmap", "top_k"})
+FRONT_END_TRAITS = frozenset(
+    {"visible", "rev", "selected_label", "show_heatmap", "heatmap_opacity", "heatmap_method", "top_k"}
+)
+#: The maps the heatmap can show: LIME's weights, or Grad-CAM averaged over each superpixel (``gradcam=True``).
+HEATMAP_METHODS = ("lime", "gradcam")
+#: The heatmap's opacity over the photo when nobody chose one (the opacity slider, ``heatmap_opacity``).
+DEFAULT_HEATMAP_OPACITY = 0.45
 MAX_SAFE_INTEGER = 2**53 - 1  # JavaScript's Number.MAX_SAFE_INTEGER: a larger rev cannot round-trip
 MAX_LISTED_PROBLEMS = 5
 
@@ -48,6 +54,9 @@ class _Jobs:
     def __init__(self) -> None:
         self.cond = threading.Condition()
         self.pending: tuple[tuple[bool, ...], int] | None = None
+        #: the last job enqueued: a front-end message changes visible and rev together, and both observers
+        #: fire (after the message, with the same values); the second must not score and record it again
+        self.last: tuple[tuple[bool, ...], int] | None = None
         self.busy = False
         self.closed = False
         self.thread: threading.Thread | None = None
@@ -93,6 +102,12 @@ class LimeWidget(anywidget.AnyWidget):
     Python API: ``w.visible`` (list of K bools; assign to change the mask from code), ``w.scores`` (rows
     for the last scored mask), ``w.probabilities`` (all C scores), ``w.explanation``, ``w.to_png()``,
     ``w.wait_idle()``.
+
+    gradcam: also compute Grad-CAM for every explained class, averaged over the same superpixels, so the
+    heatmap can switch between LIME's weights and Grad-CAM (``heatmap_method``) and the panel shows their
+    rank correlation and top-5 overlap. Needs captum (``pip install "lime-widget[gradcam]"``) and a
+    :class:`~lime_widget.classifiers.TorchClassifier`; ``gradcam_layer`` picks the layer (default: the last
+    ``Conv2d``).
     """
 
     #: seconds the scorer thread waits for a new mask before it exits (the next mask starts a new thread)
@@ -119,6 +134,8 @@ class LimeWidget(anywidget.AnyWidget):
     rev = traitlets.Int(0).tag(sync=True)
     selected_label = traitlets.Int(0).tag(sync=True)
     show_heatmap = traitlets.Bool(True).tag(sync=True)
+    heatmap_method = traitlets.Enum(HEATMAP_METHODS, "lime").tag(sync=True)
+    heatmap_opacity = traitlets.Float(DEFAULT_HEATMAP_OPACITY, min=0.0, max=1.0).tag(sync=True)
     top_k = traitlets.Int(5).tag(sync=True)
 
     scores = traitlets.List(traitlets.Dict()).tag(sync=True)
@@ -128,17 +145,28 @@ class LimeWidget(anywidget.AnyWidget):
     error = traitlets.Unicode("").tag(sync=True)
     history = traitlets.List(traitlets.Dict()).tag(sync=True)
 
-    def __init__(self, explanation: Explanation, *, max_display_side: int = 512, cache_size: int = 512) -> None:
+    def __init__(
+        self,
+        explanation: Explanation,
+        *,
+        max_display_side: int = 512,
+        cache_size: int = 512,
+        gradcam: bool = False,
+        gradcam_layer: Any = None,
+    ) -> None:
         if not isinstance(explanation, Explanation):
             raise TypeError(f"LimeWidget needs a lime_widget.Explanation; got {type(explanation).__name__}")
         if explanation.model is None:
             raise ValueError("the explanation has no model to re-score with; use LimeWidget(exp.with_model(model))")
+        if not isinstance(gradcam, bool):
+            raise TypeError(f"gradcam must be True or False; got {gradcam!r}")
         if not (STATIC / "widget.js").exists():
             raise FrontEndNotBuiltError(
                 f"the widget's JavaScript bundle is missing ({STATIC / 'widget.js'}); in a source checkout run "
                 "`npm install && npm run build`, or reinstall with `pip install -e .`"
             )
         exp = explanation
+        cams = _gradcam_scores(exp, gradcam_layer) if gradcam else {}
         k = exp.n_segments
         h, w = display_size(exp.segments.shape[0], exp.segments.shape[1], max_display_side)
         seg_small = resize_nearest(exp.segments, (h, w))
@@ -165,7 +193,7 @@ class LimeWidget(anywidget.AnyWidget):
             segments_dtype=dtype,
             width=w,
             height=h,
-            classes=[_class_info(exp, c, float(self._original[c])) for c in exp.top_labels],
+            classes=[_class_info(exp, c, float(self._original[c]), cams.get(c)) for c in exp.top_labels],
             original_scores=self._rows(self._original),
             visible=[True] * k,
             rev=0,
@@ -189,6 +217,11 @@ class LimeWidget(anywidget.AnyWidget):
     @property
     def explanation(self) -> Explanation:
         return self._exp
+
+    @property
+    def heatmap_methods(self) -> tuple[str, ...]:
+        """The maps this widget can show: ``("lime",)``, plus ``"gradcam"`` when made with ``gradcam=True``."""
+        return ("lime", "gradcam") if self.classes and "gradcam" in self.classes[0] else ("lime",)
 
     @property
     def n_segments(self) -> int:
@@ -217,9 +250,14 @@ class LimeWidget(anywidget.AnyWidget):
         """The running scorer thread, or None (none started yet, idle for ``scorer_idle_s``, or closed)."""
         return self._jobs.thread
 
-    def to_png(self, path: str | Path | None = None, *, alpha: float = 0.45) -> bytes:
-        """PNG of the current view (masked image, heatmap of the selected class if shown, boundaries)."""
+    def to_png(self, path: str | Path | None = None, *, alpha: float | None = None) -> bytes:
+        """PNG of the current view (masked image, heatmap of the selected class if shown, boundaries).
+
+        alpha: the heatmap's opacity in 0..1; None: the widget's ``heatmap_opacity`` (its slider)."""
         exp = self._exp
+        alpha = float(self.heatmap_opacity) if alpha is None else float(alpha)
+        if not 0.0 <= alpha <= 1.0:
+            raise ValueError(f"to_png(alpha=...) must be between 0 and 1; got {alpha!r}")
         vis = np.asarray(self.visible, dtype=bool)
         img = exp.masked_image(vis).astype(np.float64) / 255.0
         if self.show_heatmap:
@@ -256,7 +294,7 @@ class LimeWidget(anywidget.AnyWidget):
         """Apply state sent by the front end, after validating it.
 
         The front end may write only ``visible`` + ``rev`` (a new mask with a newer revision; an exact repeat of
-        the current pair is ignored), ``selected_label``, ``show_heatmap`` and ``top_k``. Anything else, and any
+        the current pair is ignored), ``selected_label``, ``show_heatmap``, ``heatmap_opacity`` and ``top_k``. Anything else, and any
         bad value, is dropped; the rest of the message is applied, the problem is shown in ``error`` (status
         "error") and the kernel's true values are re-sent.
         """
@@ -336,6 +374,21 @@ class LimeWidget(anywidget.AnyWidget):
             problems.append(f"show_heatmap must be true or false; got {_describe(data['show_heatmap'])}")
             data.pop("show_heatmap")
             resend.add("show_heatmap")
+        if "heatmap_opacity" in data:
+            o = data["heatmap_opacity"]
+            if isinstance(o, bool) or not isinstance(o, (int, float)) or not 0.0 <= o <= 1.0:  # NaN fails too
+                problems.append(f"heatmap_opacity must be a number between 0 and 1; got {_describe(o)}")
+                data.pop("heatmap_opacity")
+                resend.add("heatmap_opacity")
+            else:
+                data["heatmap_opacity"] = float(o)
+        if "heatmap_method" in data:
+            m = data["heatmap_method"]
+            available = self.heatmap_methods
+            if not isinstance(m, str) or m not in available:
+                problems.append(f"heatmap_method must be one of {list(available)}; got {_describe(m)}")
+                data.pop("heatmap_method")
+                resend.add("heatmap_method")
         if "top_k" in data:
             t = data["top_k"]
             if not isinstance(t, int) or isinstance(t, bool) or not 1 <= t <= k:
@@ -354,6 +407,16 @@ class LimeWidget(anywidget.AnyWidget):
             self._report("rejected a message from the widget: " + "; ".join(shown))
         if resend:
             self.send_state(sorted(resend))
+
+    @traitlets.validate("heatmap_method")
+    def _validate_heatmap_method(self, proposal: dict[str, Any]) -> str:
+        value = proposal["value"]
+        if value not in self.heatmap_methods:
+            raise traitlets.TraitError(
+                f"heatmap_method {value!r} is not available; this widget has {list(self.heatmap_methods)} "
+                "(make it with gradcam=True for Grad-CAM)"
+            )
+        return str(value)
 
     @traitlets.validate("visible")
     def _validate_visible(self, proposal: dict[str, Any]) -> list[bool]:
@@ -380,7 +443,11 @@ class LimeWidget(anywidget.AnyWidget):
         with jobs.cond:
             if jobs.closed:
                 return
-            jobs.pending = (tuple(bool(x) for x in self.visible), int(self.rev))
+            job = (tuple(bool(x) for x in self.visible), int(self.rev))
+            if job == jobs.last:
+                return  # the other observer of the same message: already enqueued (or scored)
+            jobs.last = job
+            jobs.pending = job
             if jobs.thread is None:
                 jobs.thread = threading.Thread(
                     target=_score_loop,
@@ -528,11 +595,47 @@ def _replace_in_cell(widget: LimeWidget) -> None:
         del registry[key]  # cells whose widgets are all gone
 
 
-def _class_info(exp: Explanation, label: int, original: float) -> dict[str, Any]:
-    """An entry of the ``classes`` trait: the surrogate of one explained class and how sure it is."""
+def _gradcam_scores(exp: Explanation, layer: Any) -> dict[int, np.ndarray]:
+    """Grad-CAM of every explained class, averaged over the explanation's superpixels: class id -> (K,)."""
+    from .class_activation import gradcam, superpixel_scores
+    from .classifiers import TorchClassifier
+
+    if not isinstance(exp.model, TorchClassifier):
+        raise TypeError(
+            "gradcam=True needs gradients, so it works with a lime_widget.TorchClassifier only (lw.load_model or "
+            f"lw.TorchClassifier(module)); this explanation's model is a {type(exp.model).__name__}"
+        )
+    return {
+        int(c): superpixel_scores(gradcam(exp.image, exp.model, label=int(c), layer=layer).pixel_map, exp.segments)
+        for c in exp.top_labels
+    }
+
+
+def _finite_or_none(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
+def _class_info(exp: Explanation, label: int, original: float, cam: np.ndarray | None = None) -> dict[str, Any]:
+    """An entry of the ``classes`` trait: the surrogate of one explained class and how sure it is, and its
+    Grad-CAM scores per superpixel with their agreement with LIME's weights when ``cam`` is given."""
     row = exp.class_row(label)
     sure = exp.coef_draws is not None
+    extra: dict[str, Any] = {}
+    if cam is not None:
+        from .class_activation import compare_rankings
+
+        agree = compare_rankings(exp.coef[row], cam, k=min(CONFIDENCE_K, exp.n_segments))
+        extra = {
+            # NaN (a superpixel outside the model's centre crop) cannot travel as JSON: None, drawn uncoloured
+            "gradcam": [_finite_or_none(x) for x in cam],
+            "agreement": {
+                "spearman": _finite_or_none(agree.spearman),
+                "overlap": round(agree.top_k_overlap * agree.k),
+                "k": int(agree.k),
+            },
+        }
     return {
+        **extra,
         "id": int(label),
         "name": exp.class_names[label],
         "weights": [float(x) for x in exp.coef[row]],
@@ -581,7 +684,39 @@ def _short(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def explore(image: Any, model: Any, *, max_display_side: int = 512, **explain_kwargs: Any) -> LimeWidget:
-    """Explain ``image`` with ``model`` (same arguments as :func:`lime_widget.explain`) and return the widget."""
+def explore(
+    image: Any,
+    model: Any,
+    *,
+    max_display_side: int = 512,
+    gradcam: bool = False,
+    gradcam_layer: Any = None,
+    **explain_kwargs: Any,
+) -> LimeWidget:
+    """Explain ``image`` with ``model`` (same arguments as :func:`lime_widget.explain`) and return the widget.
+
+    gradcam=True adds Grad-CAM on the same superpixels (a heatmap switch and the agreement with LIME; see
+    :class:`LimeWidget`). It is checked before the explanation runs: captum must be installed and the model
+    a torch module or :class:`~lime_widget.classifiers.TorchClassifier`.
+    """
+    if not isinstance(gradcam, bool):
+        raise TypeError(f"gradcam must be True or False; got {gradcam!r}")
+    if gradcam:
+        from .class_activation import _import_captum
+        from .classifiers import TorchClassifier
+        from .models import as_classifier
+
+        _import_captum()  # ImportError naming the extra to install, before any forward pass
+        model = as_classifier(model)
+        if not isinstance(model, TorchClassifier):
+            raise TypeError(
+                "gradcam=True needs gradients, so it works with a torch model only (lw.load_model(name) or "
+                f"lw.TorchClassifier(module)); got {type(model).__name__}"
+            )
     explain_kwargs.setdefault("progress", True)
-    return LimeWidget(explain(image, model, **explain_kwargs), max_display_side=max_display_side)
+    return LimeWidget(
+        explain(image, model, **explain_kwargs),
+        max_display_side=max_display_side,
+        gradcam=gradcam,
+        gradcam_layer=gradcam_layer,
+    )

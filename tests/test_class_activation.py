@@ -201,3 +201,78 @@ def test_gradcam_figure_masks_nan_and_has_a_colour_bar(region_clf):
     assert len(fig.axes) == 2  # the image and its colour bar
     assert "region" in fig.axes[0].get_title()
     plt.close(fig)
+
+
+# ---------------------------------------------------------------------- the widget's Grad-CAM overlay
+def test_widget_with_gradcam_carries_the_scores_and_their_agreement_with_lime(region_clf):
+    from lime_widget.widget import LimeWidget
+
+    exp = lw.explain(
+        cell_image(), region_clf, segments=cell_segments(), hide="black", num_samples=64, top_labels=2, progress=False
+    )
+    w = LimeWidget(exp, gradcam=True)
+    try:
+        assert w.heatmap_methods == ("lime", "gradcam")
+        for info in w.classes:
+            expected = superpixel_scores(gradcam(cell_image(), region_clf, label=info["id"]).pixel_map, cell_segments())
+            assert info["gradcam"] == [float(x) for x in expected]  # every superpixel is inside: no None
+            agree = compare_rankings(exp.weights(info["id"]), expected, k=5)
+            assert info["agreement"] == {
+                "spearman": agree.spearman if np.isfinite(agree.spearman) else None,  # NaN travels as None
+                "overlap": round(agree.top_k_overlap * 5),
+                "k": 5,
+            }
+        region = next(c for c in w.classes if c["id"] == 1)
+        assert set(np.argsort(-np.array(region["gradcam"]))[:2].tolist()) == set(REGION)
+        w.set_state({"heatmap_method": "gradcam"})
+        assert w.heatmap_method == "gradcam" and w.error == ""
+        w.set_state({"heatmap_method": "lime"})
+        assert w.heatmap_method == "lime"
+    finally:
+        w.close()
+
+
+def test_widget_without_gradcam_refuses_the_gradcam_method(region_clf):
+    from lime_widget.widget import LimeWidget
+
+    exp = lw.explain(
+        cell_image(), region_clf, segments=cell_segments(), hide="black", num_samples=32, top_labels=1, progress=False
+    )
+    w = LimeWidget(exp)
+    try:
+        assert w.heatmap_methods == ("lime",)
+        assert all("gradcam" not in c for c in w.classes)
+        w.set_state({"heatmap_method": "gradcam"})
+        assert w.heatmap_method == "lime" and w.status == "error" and "heatmap_method" in w.error
+        with pytest.raises(Exception, match="gradcam=True"):
+            w.heatmap_method = "gradcam"
+        w.set_state({"heatmap_method": 3})
+        assert w.heatmap_method == "lime"
+    finally:
+        w.close()
+
+
+def test_explore_checks_gradcam_before_explaining(monkeypatch):
+    calls = []
+    monkeypatch.setattr("lime_widget.widget.explain", lambda *a, **k: calls.append(1))
+    fn = lw.FunctionClassifier(lambda b: np.tile([0.4, 0.6], (len(b), 1)), class_names=["a", "b"])
+    with pytest.raises(TypeError, match="torch model only"):
+        lw.explore(cell_image(), fn, gradcam=True)
+    with pytest.raises(TypeError, match="gradcam must be True or False"):
+        lw.explore(cell_image(), fn, gradcam="yes")
+    assert calls == []  # nothing was explained
+
+
+def test_explore_without_captum_names_the_extra(monkeypatch, region_clf):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_captum(name, *args, **kwargs):
+        if name.startswith("captum"):
+            raise ImportError("No module named 'captum'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_captum)
+    with pytest.raises(ImportError, match=r"lime-widget\[gradcam\]"):
+        lw.explore(cell_image(), region_clf, gradcam=True, segments=cell_segments(), num_samples=16)

@@ -203,3 +203,27 @@ def test_ten_widgets_stay_responsive_and_their_threads_end_when_idle(explanation
     for w in ws:
         w.close()
     assert not any(t.name == "lime-widget-scorer" and t in threads for t in threading.enumerate())
+
+
+def test_every_front_end_mask_is_recorded_once_even_from_the_cache(explanation, monkeypatch):
+    # A message changes visible and rev together and both observers fire; when the first job is a cache hit
+    # the scorer could publish it before the second observer ran, which then scored and recorded it again.
+    # A pause after each observer call gives the scorer thread that chance every time.
+    observer = LimeWidget._on_mask_change
+
+    def slow_observer(self: LimeWidget, change: dict[str, Any]) -> None:
+        observer(self, change)
+        time.sleep(0.01)
+
+    monkeypatch.setattr(LimeWidget, "_on_mask_change", slow_observer)
+    w = make(explanation)
+    try:
+        masks = [list(w.visible), [not v if i == 0 else v for i, v in enumerate(w.visible)]]
+        for rev in range(1, 31):
+            w.set_state({"visible": masks[rev % 2], "rev": rev})
+            assert w.wait_idle(10)
+        revs = [h["rev"] for h in w.history]
+        assert revs == sorted(set(revs)) and revs[-1] == 30, revs
+        assert w.status == "ready" and w.scored_rev == 30
+    finally:
+        w.close()

@@ -7,7 +7,14 @@ import type { RenderProps } from "@anywidget/types";
 import { formatTooltip } from "./core/format";
 import { hideTopK, invert, keepTopK, maskFromHidden, reset } from "./core/masks";
 import { maskSummary } from "./core/panel";
-import { readImageSource, readSnapshot, selectedClass, selectedWeights } from "./core/traits";
+import { cycleClass, type Shortcut, shortcutFor } from "./core/shortcuts";
+import {
+  readImageSource,
+  readSnapshot,
+  selectedClass,
+  selectedWeights,
+  shownScores,
+} from "./core/traits";
 import { readUncertainty, segmentUncertainty } from "./core/uncertainty";
 import { MaskEditor } from "./editor";
 import { IMAGE_TRAITS, type LimeTraits } from "./protocol";
@@ -43,6 +50,8 @@ function render({ model, el }: Pick<RenderProps<LimeTraits>, "model" | "el">): (
     new Tooltip(layout.tooltip, layout.canvas),
     {
       toggle: (id) => editor.toggle(id),
+      paint: (mask) => editor.apply(mask),
+      mask: () => editor.mask,
       describe: (id) => {
         const s = snapshot();
         const u = readUncertainty(selectedClass(s), s.mask.length);
@@ -60,7 +69,7 @@ function render({ model, el }: Pick<RenderProps<LimeTraits>, "model" | "el">): (
     editor.apply(maskFromHidden(editor.mask.length, hidden)),
   );
   const topK = (op: (weights: number[], k: number) => boolean[]): void => {
-    const weights = selectedWeights(snapshot());
+    const weights = shownScores(snapshot()); // the ranking of the map on screen (LIME or Grad-CAM)
     controls.showK(editor.topK((k) => op(weights, k), controls.kText));
     frame.request(updatePanel);
   };
@@ -68,6 +77,15 @@ function render({ model, el }: Pick<RenderProps<LimeTraits>, "model" | "el">): (
     heatmap: (on) => {
       model.set("show_heatmap", on);
       model.save_changes();
+    },
+    method: (method) => {
+      model.set("heatmap_method", method);
+      model.save_changes();
+    },
+    opacity: (value, done) => {
+      model.set("heatmap_opacity", value); // drawn at once; sent to Python when the slider is let go
+      if (done) model.save_changes();
+      frame.request(draw);
     },
     reset: () => editor.apply(reset(editor.mask)),
     invert: () => editor.apply(invert(editor.mask)),
@@ -81,17 +99,74 @@ function render({ model, el }: Pick<RenderProps<LimeTraits>, "model" | "el">): (
       controls.showK(k);
       frame.request(updatePanel);
     },
-    selectClass: (id) => {
-      model.set("selected_label", id);
-      model.save_changes();
-    },
+    selectClass: (id) => selectClass(id),
   });
 
   function draw(): void {
     const s = snapshot();
-    const colors = legend.update(selectedClass(s), s.mask.length, s.showHeatmap);
-    canvas.draw(s.mask, s.showHeatmap ? colors : null);
+    const colors = legend.update(selectedClass(s), s.mask.length, s.showHeatmap, s.heatmapMethod);
+    canvas.draw(s.mask, s.showHeatmap ? colors : null, s.heatmapOpacity);
   }
+
+  const selectClass = (id: number): void => {
+    model.set("selected_label", id);
+    model.save_changes();
+  };
+  const shortcuts: Record<Shortcut, () => void> = {
+    undo: () => editor.undoStep(),
+    redo: () => editor.redoStep(),
+    reset: () => editor.apply(reset(editor.mask)),
+    invert: () => editor.apply(invert(editor.mask)),
+    hideTopK: () => topK(hideTopK),
+    keepTopK: () => topK(keepTopK),
+    nextClass: () => {
+      const s = snapshot();
+      selectClass(
+        cycleClass(
+          s.classes.map((c) => c.id),
+          s.selected,
+          1,
+        ),
+      );
+    },
+    prevClass: () => {
+      const s = snapshot();
+      selectClass(
+        cycleClass(
+          s.classes.map((c) => c.id),
+          s.selected,
+          -1,
+        ),
+      );
+    },
+    heatmap: () => {
+      model.set("show_heatmap", !model.get("show_heatmap"));
+      model.save_changes();
+    },
+    help: () => controls.toggleHelp(),
+  };
+  /**
+   * Keys typed anywhere in the widget. Listened for on the window in the capture phase, so before the
+   * notebook sees them: Notebook 7 handles its command-mode shortcuts (m, r, z, Enter, ...) in the capture
+   * phase of the document, which a listener on the widget would only see afterwards, if at all.
+   * composedPath() also finds the widget inside a shadow root (marimo).
+   */
+  const onKey = (e: KeyboardEvent): void => {
+    if (!e.composedPath().includes(layout.root)) return;
+    const target = e.composedPath()[0] as HTMLElement | undefined;
+    let handled = false;
+    if (target === layout.canvas) handled = canvas.handleKey(e);
+    if (!handled) {
+      // Typing in the k input, the class list or the slider keeps its own meaning.
+      if (target !== undefined && ["INPUT", "SELECT", "TEXTAREA"].includes(target.tagName)) return;
+      const action = shortcutFor(e);
+      if (action === null) return;
+      shortcuts[action]();
+    }
+    e.preventDefault();
+    e.stopPropagation(); // not a notebook shortcut too (z, m, y, ... mean something in command mode)
+  };
+  window.addEventListener("keydown", onKey, true);
 
   function updatePanel(): void {
     const s = snapshot();
@@ -140,7 +215,10 @@ function render({ model, el }: Pick<RenderProps<LimeTraits>, "model" | "el">): (
     ],
     () => frame.request(updatePanel),
   );
-  listen(["show_heatmap", "selected_label", "classes"], refresh);
+  listen(
+    ["show_heatmap", "heatmap_opacity", "heatmap_method", "selected_label", "classes"],
+    refresh,
+  );
   listen(IMAGE_TRAITS, () => frame.request(load));
 
   draw();
@@ -149,6 +227,7 @@ function render({ model, el }: Pick<RenderProps<LimeTraits>, "model" | "el">): (
 
   return () => {
     frame.dispose();
+    window.removeEventListener("keydown", onKey, true);
     for (const [name, cb] of listeners) model.off(name, cb);
     listeners.length = 0;
     canvas.dispose();

@@ -37,7 +37,26 @@ export interface ClassInfo {
   confidence_k?: number;
   /** Expected top-k Jaccard index (0..1) between two runs with different seeds; null: no refits. */
   stability?: number | null;
+  /**
+   * Grad-CAM averaged over each superpixel (same order as `weights`; null: the superpixel lies
+   * outside the model's crop). Present only for a widget made with `gradcam=True`.
+   */
+  gradcam?: (number | null)[] | null;
+  /** How LIME's weights and `gradcam` agree (with `gradcam`). */
+  agreement?: Agreement | null;
 }
+
+/** Agreement of LIME's weights and Grad-CAM for one class. */
+export interface Agreement {
+  /** Spearman rank correlation over the superpixels (null: undefined). */
+  spearman: number | null;
+  /** How many of the top `k` superpixels the two share. */
+  overlap: number;
+  k: number;
+}
+
+/** The maps the heatmap can show. */
+export type HeatmapMethod = "lime" | "gradcam";
 
 /** A probe of the `history` trait. */
 export interface Probe {
@@ -64,6 +83,10 @@ export interface LimeTraits {
   rev: number;
   selected_label: number;
   show_heatmap: boolean;
+  /** The heatmap's opacity over the photo, 0..1. */
+  heatmap_opacity: number;
+  /** Which map the heatmap shows ("gradcam" only when the classes carry `gradcam`). */
+  heatmap_method: string;
   top_k: number;
   // Written by Python.
   scores: ScoreRow[];

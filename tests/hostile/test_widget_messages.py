@@ -180,6 +180,28 @@ def cases() -> list[Any]:
     }
     for name, on in bad_heatmap.items():
         case(f"show_heatmap-{name}", {"show_heatmap": on}, "show_heatmap", {"show_heatmap"})
+    bad_opacity: dict[str, Any] = {
+        "negative": -0.1,
+        "above-one": 1.5,
+        "nan": float("nan"),
+        "inf": float("inf"),
+        "bool": True,
+        "string": "0.5",
+        "null": None,
+        "list": [0.5],
+    }
+    for name, o in bad_opacity.items():
+        case(f"heatmap_opacity-{name}", {"heatmap_opacity": o}, "heatmap_opacity", {"heatmap_opacity"})
+    # this widget was made without gradcam=True: only "lime" is available
+    bad_method: dict[str, Any] = {
+        "gradcam-unavailable": "gradcam",
+        "upper": "LIME",
+        "int": 3,
+        "null": None,
+        "list": ["lime"],
+    }
+    for name, m in bad_method.items():
+        case(f"heatmap_method-{name}", {"heatmap_method": m}, "heatmap_method", {"heatmap_method"})
     # ---- fields that do not exist
     for key in ["n_segments", "foo", "", "__class__", "_trait_values", "keys", "comm", "_jobs", "explanation"]:
         case(f"unknown-{key or 'empty'}", {key: 1}, repr(key), set())
@@ -282,10 +304,13 @@ def test_good_values_at_the_edges_are_accepted(widget):
     w.set_state({"top_k": 1})
     w.set_state({"top_k": K})
     w.set_state({"show_heatmap": False})
+    w.set_state({"heatmap_opacity": 0})  # JSON has no int/float distinction: an integer 0 or 1 is fine
+    assert w.heatmap_opacity == 0.0
+    w.set_state({"heatmap_opacity": 1})
     w.set_state({"selected_label": 0})
     w.set_state({"visible": toggled(3), "rev": 2**53 - 1})  # the largest safe integer, any jump forwards
     assert w.wait_idle(10)
-    assert (w.top_k, w.show_heatmap, w.selected_label) == (K, False, 0)
+    assert (w.top_k, w.show_heatmap, w.heatmap_opacity, w.selected_label) == (K, False, 1.0, 0)
     assert w.rev == w.scored_rev == 2**53 - 1 and w.status == "ready" and w.error == ""
     w.set_state({"rev": 2**53})  # one more is out of range
     assert w.rev == 2**53 - 1 and w.status == "error" and "rev" in w.error

@@ -3,7 +3,7 @@
  * noise (bootstrap std, see uncertainty.ts) are drawn at reduced opacity. Pure and DOM-free.
  */
 
-import type { ClassInfo } from "../protocol";
+import type { ClassInfo, HeatmapMethod } from "../protocol";
 import { maxAbs, segmentColors } from "./colormap";
 import { formatSigned } from "./format";
 import { NOISE_NOTE, noiseAlphas, noiseMask, readUncertainty } from "./uncertainty";
@@ -17,6 +17,8 @@ export interface HeatmapView {
   /** Per-superpixel RGBA colours, or null when the class has no usable weights. */
   colors: Uint8ClampedArray | null;
   title: string;
+  /** What the colours mean. */
+  note: string;
   /** Tick texts at the ends of the legend bar. */
   min: string;
   max: string;
@@ -28,14 +30,24 @@ export interface HeatmapView {
   noisy: Uint8Array | null;
 }
 
+export const LIME_NOTE = "red: against the class · blue: for the class";
+export const GRADCAM_NOTE =
+  "blue: where Grad-CAM finds evidence for the class (it has no negative side)";
+
 /** Heatmap colours and legend texts for the class `info` on K = `n` superpixels. */
-export function heatmapView(info: ClassInfo | undefined, n: number): HeatmapView {
+export function heatmapView(
+  info: ClassInfo | undefined,
+  n: number,
+  method: HeatmapMethod = "lime",
+): HeatmapView {
+  if (method === "gradcam") return gradcamView(info, n);
   const weights = Array.isArray(info?.weights) ? info.weights : [];
   const title = info ? `LIME weight for “${info.name}”` : "LIME weight (no class)";
   if (!weightsUsable(weights, n)) {
     return {
       colors: null,
       title,
+      note: LIME_NOTE,
       min: "—",
       max: "—",
       barLabel: "colour scale (no weights)",
@@ -51,10 +63,47 @@ export function heatmapView(info: ClassInfo | undefined, n: number): HeatmapView
   return {
     colors: segmentColors(weights, scale, noisy === null ? null : noiseAlphas(noisy)),
     title,
+    note: LIME_NOTE,
     min,
     max,
     barLabel: `colour scale from ${min} (red, against) to ${max} (blue, for)`,
     noise: noisy === null ? "" : `${NOISE_NOTE} · ${count} of ${n} superpixels`,
     noisy,
+  };
+}
+
+/** Grad-CAM averaged per superpixel, on the same scale as the weights (superpixels without a value: clear). */
+function gradcamView(info: ClassInfo | undefined, n: number): HeatmapView {
+  const title = info ? `Grad-CAM for “${info.name}”` : "Grad-CAM (no class)";
+  const raw = Array.isArray(info?.gradcam) ? info.gradcam : [];
+  const scores = raw.map((x) => (typeof x === "number" && Number.isFinite(x) ? x : Number.NaN));
+  if (scores.length !== n || n === 0 || !scores.some((x) => Number.isFinite(x))) {
+    return {
+      colors: null,
+      title,
+      note: GRADCAM_NOTE,
+      min: "—",
+      max: "—",
+      barLabel: "colour scale (no Grad-CAM scores)",
+      noise: "",
+      noisy: null,
+    };
+  }
+  const scale = maxAbs(scores);
+  const min = formatSigned(-scale);
+  const max = formatSigned(scale);
+  return {
+    colors: segmentColors(
+      scores,
+      scale,
+      scores.map((x) => (Number.isFinite(x) ? 1 : 0)),
+    ),
+    title,
+    note: GRADCAM_NOTE,
+    min,
+    max,
+    barLabel: `colour scale up to ${max} (blue: Grad-CAM evidence for the class)`,
+    noise: "",
+    noisy: null,
   };
 }

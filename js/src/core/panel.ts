@@ -61,7 +61,9 @@ export function scoreCells(s: ScoreSummary): ScoreCells {
     now: s.current ? cell(s.now, formatProb(s.now)) : cell(undefined, "scoring…"),
     original: cell(s.original, formatProb(s.original)),
     change: s.current ? cell(s.change, formatChange(s.change, s.original)) : cell(undefined, "…"),
-    surrogate: s.current ? cell(s.surrogate, formatProb(s.surrogate)) : cell(undefined, "…"),
+    // Known without the model (computed from the weights), so shown at once, also while scoring.
+    surrogate:
+      s.surrogate !== undefined ? cell(s.surrogate, formatProb(s.surrogate)) : cell(undefined, "…"),
     r2: cell(s.r2, formatProb(s.r2, 3)),
     stability: cell(s.stability, formatProb(s.stability, 2)),
   };
@@ -160,4 +162,20 @@ export function topKTexts(k: number): {
     hideLabel: `Hide the ${k} superpixels with the largest positive weights`,
     keepLabel: `Show only the ${k} superpixels with the largest positive weights`,
   };
+}
+
+/**
+ * The "LIME vs Grad-CAM" cell: the rank correlation and the shared top superpixels, e.g.
+ * "ρ 0.41 · top 5 shared: 2"; null when the class has no (usable) agreement.
+ */
+export function agreementCell(a: unknown): Cell | null {
+  if (typeof a !== "object" || a === null) return null;
+  const { spearman, overlap, k } = a as Record<string, unknown>;
+  if (typeof k !== "number" || !Number.isInteger(k) || k < 1) return null;
+  if (typeof overlap !== "number" || !Number.isInteger(overlap) || overlap < 0 || overlap > k) {
+    return null;
+  }
+  const rho = typeof spearman === "number" && Number.isFinite(spearman) ? spearman : undefined;
+  const rhoText = rho === undefined ? "—" : rho.toFixed(2);
+  return { value: rho, text: `ρ ${rhoText} · top ${k} shared: ${overlap}` };
 }

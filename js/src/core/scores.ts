@@ -108,7 +108,11 @@ export interface ScoreSummary {
   original: number | undefined;
   /** now - original. */
   change: number | undefined;
-  /** The surrogate's prediction for the scored mask. */
+  /**
+   * The surrogate's prediction for the mask on screen, computed here from the class' weights and
+   * intercept (so it is shown in the same frame as the click); Python's value for the scored mask
+   * when the weights cannot be used.
+   */
   surrogate: number | undefined;
   /** R² of the selected class' surrogate. */
   r2: number | undefined;
@@ -129,10 +133,35 @@ export interface SummaryInput {
   selected: number;
   rev: number;
   scoredRev: number;
+  /** `visible`, the mask on screen (omitted: only Python's surrogate value is used). */
+  mask?: readonly boolean[];
 }
 
 const finite = (x: unknown): number | undefined =>
   typeof x === "number" && Number.isFinite(x) ? x : undefined;
+
+/**
+ * The linear surrogate's prediction for `mask`: intercept + the sum of the weights of the visible
+ * superpixels, as `Explanation.surrogate_prediction` computes it in Python. Undefined when the
+ * weights are not one finite number per superpixel or the intercept is not finite.
+ */
+export function surrogatePrediction(
+  info: Pick<ClassInfo, "weights" | "intercept"> | undefined,
+  mask: readonly boolean[],
+): number | undefined {
+  const intercept = finite(info?.intercept);
+  const weights = info?.weights;
+  if (intercept === undefined || !Array.isArray(weights) || weights.length !== mask.length) {
+    return undefined;
+  }
+  let sum = intercept;
+  for (let i = 0; i < mask.length; i++) {
+    const w = finite(weights[i]);
+    if (w === undefined) return undefined;
+    if (mask[i]) sum += w;
+  }
+  return sum;
+}
 
 /** Everything the score panel shows for the selected class. */
 export function summarize(input: SummaryInput): ScoreSummary {
@@ -141,7 +170,8 @@ export function summarize(input: SummaryInput): ScoreSummary {
   const current = input.scoredRev === input.rev;
   const original = finite(info?.original) ?? finite(scoreOf(input.originalScores, input.selected));
   const now = current ? finite(scoreOf(input.scores, input.selected)) : undefined;
-  const surrogate = current && index >= 0 ? finite(input.surrogate[index]) : undefined;
+  const local = input.mask === undefined ? undefined : surrogatePrediction(info, input.mask);
+  const surrogate = local ?? (current && index >= 0 ? finite(input.surrogate[index]) : undefined);
   return {
     now,
     original,

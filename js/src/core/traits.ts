@@ -3,7 +3,7 @@
  * reader falls back to a safe default. Pure and DOM-free.
  */
 
-import type { ClassInfo, LimeTraits, Probe, ScoreRow } from "../protocol";
+import type { ClassInfo, HeatmapMethod, LimeTraits, Probe, ScoreRow } from "../protocol";
 import { normalizeMask } from "./masks";
 import type { BytesLike } from "./segments";
 
@@ -32,10 +32,48 @@ export interface Snapshot {
   scores: ScoreRow[];
   surrogate: number[];
   showHeatmap: boolean;
+  /** `heatmap_opacity`, clamped to 0..1 (0.45 when missing or not a number). */
+  heatmapOpacity: number;
+  /** `heatmap_method`: "gradcam" only when it is set and the classes carry Grad-CAM; else "lime". */
+  heatmapMethod: HeatmapMethod;
   topK: number;
 }
 
+/** The heatmap opacity used when the trait is missing or malformed (Python's default too). */
+export const DEFAULT_OPACITY = 0.45;
+
+/** `v` as an opacity in 0..1; `DEFAULT_OPACITY` when it is not a finite number. */
+export function opacityOr(v: unknown): number {
+  return typeof v === "number" && Number.isFinite(v)
+    ? Math.max(0, Math.min(1, v))
+    : DEFAULT_OPACITY;
+}
+
 export function readSnapshot(get: TraitReader): Snapshot {
+  const s = readTraits(get);
+  s.heatmapMethod =
+    get("heatmap_method") === "gradcam" && hasGradcam(s.classes) ? "gradcam" : "lime";
+  return s;
+}
+
+/** Whether the classes carry Grad-CAM scores (a widget made with `gradcam=True`). */
+export function hasGradcam(classes: readonly ClassInfo[]): boolean {
+  return classes.length > 0 && classes.every((c) => Array.isArray(c.gradcam));
+}
+
+/** Grad-CAM scores of `info` as numbers (null and non-numbers: NaN); empty when it has none. */
+export function gradcamScores(info: ClassInfo | undefined): number[] {
+  const g = info?.gradcam;
+  if (!Array.isArray(g)) return [];
+  return g.map((x) => (typeof x === "number" && Number.isFinite(x) ? x : Number.NaN));
+}
+
+/** The per-superpixel scores the heatmap shows and the top-k buttons rank by. */
+export function shownScores(s: Pick<Snapshot, "classes" | "selected" | "heatmapMethod">): number[] {
+  return s.heatmapMethod === "gradcam" ? gradcamScores(selectedClass(s)) : selectedWeights(s);
+}
+
+function readTraits(get: TraitReader): Snapshot {
   return {
     mask: normalizeMask(get("visible")),
     classes: arrayOr<ClassInfo>(get("classes")),
@@ -49,6 +87,8 @@ export function readSnapshot(get: TraitReader): Snapshot {
     scores: arrayOr<ScoreRow>(get("scores")),
     surrogate: arrayOr<number>(get("surrogate")),
     showHeatmap: Boolean(get("show_heatmap")),
+    heatmapOpacity: opacityOr(get("heatmap_opacity")),
+    heatmapMethod: "lime",
     topK: intOr(get("top_k"), 1),
   };
 }

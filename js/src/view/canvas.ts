@@ -1,11 +1,12 @@
 /**
  * The image canvas: decodes the image traits, draws the composed view and turns pointer and
- * keyboard input into superpixel toggles.
+ * keyboard input into superpixel toggles and painted strokes.
  */
 
 import { composePixels } from "../core/compose";
 import { displayScale, keyAction } from "../core/interaction";
 import type { Mask } from "../core/masks";
+import { pointsBetween, Stroke } from "../core/paint";
 import {
   boundaryMask,
   decodeSegments,
@@ -32,6 +33,10 @@ interface Loaded {
 export interface CanvasHandlers {
   /** Superpixel `id` was clicked, or toggled with Enter / Space. */
   toggle(id: number): void;
+  /** A drag across several superpixels ended: apply `mask` as one change. */
+  paint(mask: boolean[]): void;
+  /** The mask on screen (where a stroke starts from). */
+  mask(): boolean[];
   /** Tooltip text of superpixel `id`. */
   describe(id: number): string;
   /** The highlighted superpixel changed: draw again. */
@@ -46,6 +51,9 @@ export class ImageCanvas {
   private requestedK = -1;
   private hover = -1;
   private focus = -1;
+  /** The drag in progress: its stroke, pointer, first superpixel and last point (canvas pixels). */
+  private drag: { stroke: Stroke; pointer: number; start: number; x: number; y: number } | null =
+    null;
 
   constructor(
     private readonly canvas: HTMLCanvasElement,
@@ -55,7 +63,10 @@ export class ImageCanvas {
   ) {
     this.ctx = canvas.getContext("2d");
     const on = { signal: this.events.signal };
-    canvas.addEventListener("click", (e) => this.onClick(e), on);
+    canvas.addEventListener("pointerdown", (e) => this.onPointerDown(e), on);
+    canvas.addEventListener("pointerup", (e) => this.onPointerUp(e), on);
+    canvas.addEventListener("pointercancel", () => this.cancelDrag(), on);
+    canvas.addEventListener("lostpointercapture", () => this.cancelDrag(), on);
     canvas.addEventListener("pointermove", (e) => this.onPointerMove(e), on);
     canvas.addEventListener(
       "pointerleave",
@@ -65,7 +76,6 @@ export class ImageCanvas {
       },
       on,
     );
-    canvas.addEventListener("keydown", (e) => this.onKey(e), on);
     canvas.addEventListener("blur", () => this.focusSegment(-1), on);
   }
 
@@ -114,8 +124,11 @@ export class ImageCanvas {
     }
   }
 
-  /** Compose and paint the image with `visible` and an optional per-superpixel heatmap. */
-  draw(visible: Mask, heatmap: Uint8ClampedArray | null): void {
+  /**
+   * Compose and paint the image with `visible` (or the stroke being painted) and an optional
+   * per-superpixel heatmap at `opacity` (0..1).
+   */
+  draw(visible: Mask, heatmap: Uint8ClampedArray | null, opacity: number): void {
     const d = this.loaded;
     if (d === null || this.ctx === null) return;
     composePixels({
@@ -124,9 +137,10 @@ export class ImageCanvas {
       image: d.image,
       hidden: d.hidden,
       segments: d.segments,
-      visible,
+      visible: this.drag?.stroke.preview ?? visible,
       out: d.imageData.data,
       heatmap,
+      heatmapAlpha: opacity,
       boundary: d.boundary,
       highlight: this.hover >= 0 ? this.hover : this.focus,
     });
@@ -149,11 +163,14 @@ export class ImageCanvas {
   }
 
   private segmentAt(e: MouseEvent): number {
+    const rect = this.canvas.getBoundingClientRect();
+    return this.segmentAtXY(e.clientX - rect.left, e.clientY - rect.top, rect);
+  }
+
+  /** The superpixel at (x, y) in CSS pixels from the canvas' top left corner (-1: none). */
+  private segmentAtXY(x: number, y: number, rect: DOMRect): number {
     const d = this.loaded;
     if (d === null) return -1;
-    const rect = this.canvas.getBoundingClientRect();
-    const x = e.clientX - rect.left;
-    const y = e.clientY - rect.top;
     return segmentAtPoint(d.segments, d.width, d.height, x, y, rect.width, rect.height);
   }
 
@@ -163,14 +180,69 @@ export class ImageCanvas {
     this.tooltip.show(this.handlers.describe(id), e.clientX - wrap.left, e.clientY - wrap.top);
   }
 
-  private onClick(e: MouseEvent): void {
+  private onPointerDown(e: PointerEvent): void {
+    if (e.button !== 0 || !e.isPrimary || this.drag !== null) return;
     const id = this.segmentAt(e);
     if (id < 0) return;
-    this.handlers.toggle(id);
-    this.tooltipAt(id, e);
+    const rect = this.canvas.getBoundingClientRect();
+    this.drag = {
+      stroke: new Stroke(this.handlers.mask(), id),
+      pointer: e.pointerId,
+      start: id,
+      x: e.clientX - rect.left,
+      y: e.clientY - rect.top,
+    };
+    // Keep receiving the moves (and the release) when the pointer leaves the canvas mid-stroke.
+    if (typeof this.canvas.setPointerCapture === "function") {
+      try {
+        this.canvas.setPointerCapture(e.pointerId);
+      } catch {
+        // no capture (e.g. a synthetic event): the stroke still works inside the canvas
+      }
+    }
+    e.preventDefault(); // no text selection or image drag while painting
+    // preventDefault also keeps the browser from focusing the canvas: do it, so keys go to the widget
+    // (not to the cell editor that had the focus).
+    this.canvas.focus({ preventScroll: true });
+    this.handlers.redraw();
+  }
+
+  private onPointerUp(e: PointerEvent): void {
+    const drag = this.drag;
+    if (drag === null || e.pointerId !== drag.pointer) return;
+    this.extendDrag(e);
+    this.drag = null;
+    // One superpixel: a click. Several: one mask, one probe.
+    if (drag.stroke.crossed <= 1) this.handlers.toggle(drag.start);
+    else this.handlers.paint(drag.stroke.preview);
+    const id = this.segmentAt(e);
+    if (id >= 0) this.tooltipAt(id, e);
+  }
+
+  private cancelDrag(): void {
+    if (this.drag === null) return;
+    this.drag = null;
+    this.handlers.redraw();
+  }
+
+  /** Add the superpixels between the drag's last point and the pointer of `e` to the stroke. */
+  private extendDrag(e: PointerEvent): void {
+    const drag = this.drag;
+    if (drag === null || e.pointerId !== drag.pointer) return;
+    const rect = this.canvas.getBoundingClientRect();
+    const x = e.clientX - rect.left;
+    const y = e.clientY - rect.top;
+    let changed = false;
+    for (const [px, py] of pointsBetween(drag.x, drag.y, x, y)) {
+      if (drag.stroke.add(this.segmentAtXY(px, py, rect))) changed = true;
+    }
+    drag.x = x;
+    drag.y = y;
+    if (changed) this.handlers.redraw();
   }
 
   private onPointerMove(e: PointerEvent): void {
+    this.extendDrag(e);
     const id = this.segmentAt(e);
     this.setHover(id);
     if (id < 0) this.tooltip.hide();
@@ -183,15 +255,17 @@ export class ImageCanvas {
     this.handlers.redraw();
   }
 
-  private onKey(e: KeyboardEvent): void {
-    if (this.loaded === null) return;
+  /**
+   * Handle a key typed with the canvas focused: arrows, Enter, Space, Escape. True when it was one
+   * of those (the caller then keeps it from the notebook's own shortcuts).
+   */
+  handleKey(e: KeyboardEvent): boolean {
+    if (this.loaded === null || e.ctrlKey || e.metaKey || e.altKey) return false;
     const action = keyAction(e.key, this.focus, this.requestedK);
-    if (action === null) return;
+    if (action === null) return false;
     if (action.toggle >= 0) this.handlers.toggle(action.toggle);
     this.focusSegment(action.focus);
-    // Keep notebook command-mode shortcuts from seeing these keys.
-    e.preventDefault();
-    e.stopPropagation();
+    return true;
   }
 
   /** Focus superpixel `id` (-1: none) and show its tooltip at its centroid. */

@@ -5,13 +5,17 @@
 
 import { weightsUsable } from "../core/heatmap";
 import { topKTexts } from "../core/panel";
-import { type Snapshot, selectedWeights } from "../core/traits";
-import type { ClassInfo } from "../protocol";
+import { hasGradcam, type Snapshot, shownScores } from "../core/traits";
+import type { ClassInfo, HeatmapMethod } from "../protocol";
 import { h, setText } from "./dom";
 import type { ControlParts } from "./layout";
 
 export interface ControlHandlers {
   heatmap(on: boolean): void;
+  /** The heatmap method was chosen. */
+  method(method: HeatmapMethod): void;
+  /** The opacity slider moved (0..1); `done` once the user let go of it. */
+  opacity(value: number, done: boolean): void;
   reset(): void;
   invert(): void;
   undo(): void;
@@ -38,6 +42,15 @@ export class Controls {
   ) {
     const on = { signal: this.events.signal };
     c.heatmapToggle.addEventListener("change", () => handlers.heatmap(c.heatmapToggle.checked), on);
+    const opacity = (done: boolean) => handlers.opacity(Number(c.opacity.value) / 100, done);
+    c.opacity.addEventListener("input", () => opacity(false), on);
+    c.opacity.addEventListener("change", () => opacity(true), on);
+    c.helpButton.addEventListener("click", () => this.toggleHelp(), on);
+    c.method.addEventListener(
+      "change",
+      () => handlers.method(c.method.value === "gradcam" ? "gradcam" : "lime"),
+      on,
+    );
     c.reset.addEventListener("click", () => handlers.reset(), on);
     c.invert.addEventListener("click", () => handlers.invert(), on);
     c.undo.addEventListener("click", () => handlers.undo(), on);
@@ -53,6 +66,13 @@ export class Controls {
       },
       on,
     );
+  }
+
+  /** Show or hide the list of keyboard shortcuts. */
+  toggleHelp(): void {
+    const help = this.c.help;
+    help.hidden = !help.hidden;
+    this.c.helpButton.setAttribute("aria-expanded", String(!help.hidden));
   }
 
   /** The text typed in the k input. */
@@ -82,7 +102,7 @@ export class Controls {
     const n = s.mask.length;
     c.reset.disabled = n === 0;
     c.invert.disabled = n === 0;
-    const usable = weightsUsable(selectedWeights(s), n);
+    const usable = weightsUsable(shownScores(s), n);
     c.hideTop.disabled = !usable;
     c.keepTop.disabled = !usable;
     if (document.activeElement !== c.kInput) this.showK(s.topK);
@@ -93,6 +113,11 @@ export class Controls {
     c.hideTop.setAttribute("aria-label", t.hideLabel);
     c.keepTop.setAttribute("aria-label", t.keepLabel);
     c.heatmapToggle.checked = s.showHeatmap;
+    c.opacity.disabled = !s.showHeatmap;
+    c.methodLabel.hidden = !hasGradcam(s.classes);
+    if (c.method.value !== s.heatmapMethod) c.method.value = s.heatmapMethod;
+    if (document.activeElement !== c.opacity)
+      c.opacity.value = String(Math.round(s.heatmapOpacity * 100));
   }
 
   dispose(): void {

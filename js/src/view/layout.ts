@@ -4,6 +4,7 @@
  */
 
 import { legendGradient } from "../core/colormap";
+import { SHORTCUT_HELP } from "../core/shortcuts";
 import { button, h } from "./dom";
 
 export interface Layout {
@@ -23,12 +24,22 @@ export interface LegendParts {
   bar: HTMLDivElement;
   tickMin: HTMLSpanElement;
   tickMax: HTMLSpanElement;
+  /** What the colours mean (LIME: for/against; Grad-CAM: evidence only). */
+  note: HTMLDivElement;
   /** Line on the faded (within-noise) superpixels; hidden when the std is unknown. */
   noise: HTMLDivElement;
 }
 
 export interface ControlParts {
   heatmapToggle: HTMLInputElement;
+  /** LIME weights or Grad-CAM (hidden without Grad-CAM). */
+  methodLabel: HTMLLabelElement;
+  method: HTMLSelectElement;
+  /** Heatmap opacity, 0..100 (percent). */
+  opacity: HTMLInputElement;
+  helpButton: HTMLButtonElement;
+  /** The list of keyboard shortcuts, shown by the help button or "?". */
+  help: HTMLDivElement;
   reset: HTMLButtonElement;
   undo: HTMLButtonElement;
   redo: HTMLButtonElement;
@@ -50,6 +61,9 @@ export interface PanelParts {
   stabilityLabel: HTMLElement;
   stability: HTMLElement;
   hiddenCount: HTMLElement;
+  /** "LIME vs Grad-CAM" row (hidden without Grad-CAM). */
+  agreementLabel: HTMLElement;
+  agreement: HTMLElement;
   topBanner: HTMLDivElement;
   classTable: HTMLTableElement;
   classBody: HTMLTableSectionElement;
@@ -64,6 +78,7 @@ function buildLegend(): LegendParts {
   bar.style.background = legendGradient();
   const tickMin = h("span", { class: "lime-tick" });
   const tickMax = h("span", { class: "lime-tick" });
+  const note = h("div", { class: "lime-legend-note", testid: "lime-legend-note" });
   const noise = h("div", { class: "lime-legend-note lime-legend-noise" });
   noise.hidden = true;
   const legend = h("div", { class: "lime-legend", testid: "lime-legend" }, [
@@ -74,15 +89,77 @@ function buildLegend(): LegendParts {
       h("span", { class: "lime-tick", text: "0" }),
       tickMax,
     ]),
-    h("div", { class: "lime-legend-note", text: "red: against the class · blue: for the class" }),
+    note,
     noise,
   ]);
-  return { legend, title, bar, tickMin, tickMax, noise };
+  return { legend, title, bar, tickMin, tickMax, note, noise };
+}
+
+function buildHelp(): HTMLDivElement {
+  const rows = SHORTCUT_HELP.flatMap((x) => [
+    h("dt", {}, [h("kbd", { text: x.keys })]),
+    h("dd", { text: x.text }),
+  ]);
+  const help = h(
+    "div",
+    {
+      class: "lime-help",
+      testid: "lime-help",
+      attrs: { id: `lime-help-${Math.random().toString(36).slice(2)}`, role: "note" },
+    },
+    [
+      h("div", {
+        class: "lime-help-title",
+        text: "Keys (click the image or press Tab to focus it)",
+      }),
+      h("dl", {}, rows),
+      h("div", {
+        class: "lime-help-title",
+        text: "Drag across the image to hide (or show) many superpixels in one probe.",
+      }),
+    ],
+  );
+  help.hidden = true;
+  return help;
 }
 
 function buildControls(): ControlParts {
+  const help = buildHelp();
+  const helpButton = button("?", "lime-help-button", "Keyboard shortcuts");
+  helpButton.setAttribute("aria-expanded", "false");
+  helpButton.setAttribute("aria-controls", help.id);
+  helpButton.setAttribute("aria-label", "Keyboard shortcuts");
+  const method = h(
+    "select",
+    { class: "lime-select", testid: "lime-method", attrs: { "aria-label": "Heatmap method" } },
+    [
+      h("option", { text: "LIME weights", attrs: { value: "lime" } }),
+      h("option", { text: "Grad-CAM", attrs: { value: "gradcam" } }),
+    ],
+  );
+  const methodLabel = h("label", { class: "lime-select-label" }, [
+    document.createTextNode("map "),
+    method,
+  ]);
+  methodLabel.hidden = true;
   return {
+    methodLabel,
+    method,
     heatmapToggle: h("input", { testid: "lime-heatmap-toggle", attrs: { type: "checkbox" } }),
+    opacity: h("input", {
+      class: "lime-opacity",
+      testid: "lime-opacity",
+      attrs: {
+        type: "range",
+        min: "0",
+        max: "100",
+        step: "5",
+        "aria-label": "Heatmap opacity",
+        title: "Heatmap opacity",
+      },
+    }),
+    helpButton,
+    help,
     reset: button("Reset", "lime-reset", "Show all superpixels"),
     undo: button("Undo", "lime-undo", "Undo last mask change"),
     redo: button("Redo", "lime-redo", "Redo mask change"),
@@ -136,6 +213,15 @@ function buildPanel(): PanelParts {
     stabilityLabel: h("dt", { class: "lime-stability-label" }),
     stability: value("lime-value lime-stability", "lime-stability"),
     hiddenCount: value("lime-value lime-hidden-count"),
+    agreementLabel: h("dt", {
+      text: "LIME vs Grad-CAM",
+      attrs: {
+        title:
+          "Spearman rank correlation of LIME's weights and Grad-CAM over the superpixels, and how many of " +
+          "their top superpixels they share",
+      },
+    }),
+    agreement: value("lime-value", "lime-agreement"),
     topBanner,
     classTable,
     classBody,
@@ -162,18 +248,19 @@ export function buildLayout(): Layout {
   const view = h("div", { class: "lime-view" }, [
     canvasWrap,
     legend.legend,
-    toolbar("Mask actions", [
+    toolbar("Heatmap", [
       h("label", { class: "lime-check" }, [c.heatmapToggle, document.createTextNode(" heatmap")]),
-      c.reset,
-      c.undo,
-      c.redo,
-      c.invert,
+      c.methodLabel,
+      h("label", { class: "lime-opacity-label" }, [document.createTextNode("opacity "), c.opacity]),
+      c.helpButton,
     ]),
+    toolbar("Mask actions", [c.reset, c.undo, c.redo, c.invert]),
     toolbar("Top-k actions", [
       h("label", { class: "lime-k-label" }, [document.createTextNode("k "), c.kInput]),
       c.hideTop,
       c.keepTop,
     ]),
+    c.help,
   ]);
 
   const p = buildPanel();
@@ -205,6 +292,8 @@ export function buildLayout(): Layout {
       p.stability,
       h("dt", { text: "Hidden" }),
       p.hiddenCount,
+      p.agreementLabel,
+      p.agreement,
     ]),
     p.topBanner,
     p.classTable,
@@ -213,6 +302,10 @@ export function buildLayout(): Layout {
       historyList,
     ]),
   ]);
-  const root = h("div", { class: "lime-widget" }, [view, panel]);
+  // data-lm-suppress-shortcuts: JupyterLab's (Lumino's) keyboard shortcuts leave keys typed in the widget alone.
+  const root = h("div", { class: "lime-widget", attrs: { "data-lm-suppress-shortcuts": "true" } }, [
+    view,
+    panel,
+  ]);
   return { root, canvas, canvasWrap, tooltip, legend, controls: c, panel: p, historyList };
 }

@@ -4,6 +4,7 @@
 
 import { formatProb, formatRankChange } from "../core/format";
 import {
+  agreementCell,
   type Cell,
   maskSummary,
   rankClass,
@@ -16,7 +17,7 @@ import {
   topBannerText,
 } from "../core/panel";
 import { type ClassTableRow, classTable, summarize } from "../core/scores";
-import type { Snapshot } from "../core/traits";
+import { type Snapshot, selectedClass } from "../core/traits";
 import { h, setNumber, setText } from "./dom";
 import type { PanelParts } from "./layout";
 
@@ -53,6 +54,10 @@ export class ScorePanel {
     p.stabilityLabel.setAttribute("title", stab.title);
     p.stability.setAttribute("title", stab.title);
     setText(p.hiddenCount, maskSummary(s.mask).hidden);
+    const agree = agreementCell(selectedClass(s)?.agreement);
+    p.agreementLabel.hidden = agree === null;
+    p.agreement.hidden = agree === null;
+    if (agree !== null) show(p.agreement, agree);
 
     // Class table: the last scored rows (dimmed while a newer mask is scoring).
     const rows = classTable(s.originalScores, s.scores, s.selected, TABLE_ROWS);

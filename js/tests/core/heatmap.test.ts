@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { segmentColors } from "../../src/core/colormap";
-import { heatmapView, weightsUsable } from "../../src/core/heatmap";
+import { GRADCAM_NOTE, heatmapView, weightsUsable } from "../../src/core/heatmap";
 import type { ClassInfo } from "../../src/protocol";
 
 const info: ClassInfo = {
@@ -61,6 +61,7 @@ describe("heatmap", () => {
     expect(v).toEqual({
       colors: null,
       title: "LIME weight for “tabby”",
+      note: "red: against the class · blue: for the class",
       min: "—",
       max: "—",
       barLabel: "colour scale (no weights)",
@@ -69,5 +70,30 @@ describe("heatmap", () => {
     });
     expect(heatmapView(undefined, 3).title).toBe("LIME weight (no class)");
     expect(heatmapView(undefined, 3).colors).toBeNull();
+  });
+});
+
+describe("Grad-CAM heatmap", () => {
+  const cam: ClassInfo = { ...info, gradcam: [0.5, null, 1] };
+
+  it("colours the Grad-CAM scores on their own scale, clear where there is none", () => {
+    const v = heatmapView(cam, 3, "gradcam");
+    expect(v.title).toBe("Grad-CAM for “tabby”");
+    expect(v.note).toBe(GRADCAM_NOTE);
+    expect(v.max).toBe("+1.0000");
+    expect(v.noisy).toBeNull();
+    const expected = segmentColors([0.5, Number.NaN, 1], 1, [1, 0, 1]);
+    expect(Array.from(v.colors ?? [])).toEqual(Array.from(expected));
+    expect(v.colors?.[7]).toBe(0); // superpixel 1 (no score) is not coloured
+  });
+
+  it("has no colours without usable scores", () => {
+    expect(heatmapView(info, 3, "gradcam").colors).toBeNull();
+    expect(heatmapView({ ...info, gradcam: [1, 2] }, 3, "gradcam").colors).toBeNull();
+    expect(heatmapView({ ...info, gradcam: [null, null, null] }, 3, "gradcam").colors).toBeNull();
+  });
+
+  it("keeps showing LIME's weights for the lime method", () => {
+    expect(heatmapView(cam, 3).title).toBe("LIME weight for “tabby”");
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  agreementCell,
   HISTORY_ROWS,
   historyItems,
   maskSummary,
@@ -66,11 +67,15 @@ describe("scoreCells", () => {
     expect(c.r2).toEqual({ value: 0.8123, text: "0.812" });
   });
 
-  it("shows placeholders without values while scoring", () => {
+  it("shows placeholders while scoring, but the surrogate at once", () => {
     const c = scoreCells({ ...current, now: undefined, change: undefined, current: false });
     expect(c.now).toEqual({ value: undefined, text: "scoring…" });
     expect(c.change).toEqual({ value: undefined, text: "…" });
-    expect(c.surrogate).toEqual({ value: undefined, text: "…" });
+    expect(c.surrogate).toEqual({ value: 0.2, text: "0.2000" });
+    expect(scoreCells({ ...current, surrogate: undefined }).surrogate).toEqual({
+      value: undefined,
+      text: "…",
+    });
     expect(c.original.text).toBe("0.6000");
     expect(c.stability).toEqual({ value: 0.8349, text: "0.83" });
   });
@@ -179,5 +184,28 @@ describe("texts", () => {
       hideLabel: "Hide the 3 superpixels with the largest positive weights",
       keepLabel: "Show only the 3 superpixels with the largest positive weights",
     });
+  });
+});
+
+describe("agreementCell", () => {
+  it("shows the rank correlation and the shared top superpixels", () => {
+    expect(agreementCell({ spearman: 0.4123, overlap: 2, k: 5 })).toEqual({
+      value: 0.4123,
+      text: "ρ 0.41 · top 5 shared: 2",
+    });
+    expect(agreementCell({ spearman: null, overlap: 0, k: 5 })?.text).toBe("ρ — · top 5 shared: 0");
+  });
+
+  it("is null for a missing or malformed agreement", () => {
+    for (const a of [
+      undefined,
+      null,
+      3,
+      {},
+      { spearman: 0.1, overlap: 6, k: 5 },
+      { overlap: 1, k: 0 },
+    ]) {
+      expect(agreementCell(a)).toBeNull();
+    }
   });
 });

@@ -5,6 +5,7 @@ import {
   rankChange,
   scoreOf,
   summarize,
+  surrogatePrediction,
   topClassChanged,
   topRow,
 } from "../../src/core/scores";
@@ -155,5 +156,43 @@ describe("summarize", () => {
       expect(t.stability).toBeUndefined();
       expect(t.stabilityK).toBeUndefined();
     }
+  });
+});
+
+describe("surrogatePrediction", () => {
+  it("is the intercept plus the weights of the visible superpixels", () => {
+    expect(surrogatePrediction(classes[0], [true, true])).toBeCloseTo(0.2, 12);
+    expect(surrogatePrediction(classes[0], [false, true])).toBeCloseTo(0.1, 12);
+    expect(surrogatePrediction(classes[0], [true, false])).toBeCloseTo(0.4, 12);
+    expect(surrogatePrediction(classes[0], [false, false])).toBe(0.3);
+  });
+
+  it("is undefined for unusable weights, intercepts or masks", () => {
+    expect(surrogatePrediction(undefined, [true])).toBeUndefined();
+    expect(surrogatePrediction(classes[0], [true])).toBeUndefined();
+    expect(
+      surrogatePrediction({ weights: [0.1, Number.NaN], intercept: 0 }, [true, true]),
+    ).toBeUndefined();
+    expect(
+      surrogatePrediction({ weights: [0.1, 0.2], intercept: Number.NaN }, [true, true]),
+    ).toBeUndefined();
+  });
+
+  it("is what summarize shows for the mask on screen, also while scoring", () => {
+    const input = {
+      classes,
+      originalScores: original,
+      scores: current,
+      surrogate: [0.9, 0.9],
+      selected: 281,
+      rev: 5,
+      scoredRev: 4,
+      mask: [false, true],
+    };
+    expect(summarize(input).surrogate).toBeCloseTo(0.1, 12);
+    expect(summarize(input).now).toBeUndefined();
+    // no mask, or weights that do not fit it: Python's value for the scored mask, when current
+    expect(summarize({ ...input, mask: [true], rev: 4 }).surrogate).toBe(0.9);
+    expect(summarize({ ...input, mask: undefined }).surrogate).toBeUndefined();
   });
 });

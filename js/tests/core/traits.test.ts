@@ -2,11 +2,14 @@ import { describe, expect, it } from "vitest";
 import {
   arrayOr,
   errorMessage,
+  gradcamScores,
+  hasGradcam,
   intOr,
   readImageSource,
   readSnapshot,
   selectedClass,
   selectedWeights,
+  shownScores,
 } from "../../src/core/traits";
 import type { ClassInfo, LimeTraits } from "../../src/protocol";
 
@@ -50,9 +53,11 @@ describe("readSnapshot", () => {
         scores: [],
         surrogate: [0.5, 0.25],
         show_heatmap: true,
+        heatmap_opacity: 0.7,
         top_k: 2,
       }),
     );
+    expect(s.heatmapOpacity).toBe(0.7);
     expect(s.mask).toEqual([true, false, true]);
     expect(s.classes).toBe(classes);
     expect(s).toMatchObject({ selected: 282, rev: 4, scoredRev: 3, status: "scoring", topK: 2 });
@@ -66,7 +71,11 @@ describe("readSnapshot", () => {
     expect(s).toMatchObject({ mask: [], classes: [], selected: -1, rev: 0, scoredRev: -1 });
     expect(s).toMatchObject({ status: "", error: "", history: [], scores: [], surrogate: [] });
     expect(s.showHeatmap).toBe(false);
+    expect(s.heatmapOpacity).toBe(0.45);
     expect(s.topK).toBe(1);
+    expect(readSnapshot(reader({ heatmap_opacity: 3 })).heatmapOpacity).toBe(1);
+    expect(readSnapshot(reader({ heatmap_opacity: -1 })).heatmapOpacity).toBe(0);
+    expect(readSnapshot(reader({ heatmap_opacity: Number.NaN })).heatmapOpacity).toBe(0.45);
   });
 });
 
@@ -103,5 +112,32 @@ describe("readImageSource", () => {
     expect(src.image).toBe(bytes);
     expect(readImageSource(reader({})).nSegments).toBe(0);
     expect(readImageSource(reader({})).width).toBe(0);
+  });
+});
+
+describe("heatmap method", () => {
+  const lime = [
+    { id: 1, name: "a", weights: [0.3, -0.1], intercept: 0, r2: 1, original: 0.5 },
+    { id: 2, name: "b", weights: [0.1, 0.2], intercept: 0, r2: 1, original: 0.2 },
+  ];
+  const cam = lime.map((c, i) => ({ ...c, gradcam: i === 0 ? [0.2, null] : [0, 0.9] }));
+
+  it("is gradcam only when asked for and every class has Grad-CAM scores", () => {
+    const get = (classes: unknown, method: unknown) =>
+      readSnapshot(reader({ classes, heatmap_method: method, selected_label: 1 }));
+    expect(get(cam, "gradcam").heatmapMethod).toBe("gradcam");
+    expect(get(cam, "lime").heatmapMethod).toBe("lime");
+    expect(get(lime, "gradcam").heatmapMethod).toBe("lime");
+    expect(get(cam, 7).heatmapMethod).toBe("lime");
+    expect(hasGradcam(cam)).toBe(true);
+    expect(hasGradcam(lime)).toBe(false);
+    expect(hasGradcam([])).toBe(false);
+  });
+
+  it("ranks by the map on screen", () => {
+    const s = { classes: cam, selected: 1 };
+    expect(shownScores({ ...s, heatmapMethod: "lime" })).toEqual([0.3, -0.1]);
+    expect(shownScores({ ...s, heatmapMethod: "gradcam" })).toEqual([0.2, Number.NaN]);
+    expect(gradcamScores(undefined)).toEqual([]);
   });
 });
