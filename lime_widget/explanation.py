@@ -345,6 +345,18 @@ class Explanation:
             f"top class {self.class_names[top]!r} p={self.probabilities[top]:.3f})"
         )
 
+    # ----------------------------------------------------------------- sharing
+    def to_html(self, path: str | Path, *, max_display_side: int = 512) -> Path:
+        """Write one self-contained HTML file that explores this explanation offline, without a kernel: the
+        map, the heatmaps and the class scores; toggling superpixels shows the surrogate's prediction,
+        labelled as such (the model is not in the file). Returns the path written. See
+        :meth:`lime_widget.LimeWidget.save_html` for a widget's current view and probe history."""
+        # The one import of a higher layer (declared in pyproject's import-linter contract): the HTML is the
+        # widget's own view, and this is the method users look for on an explanation.
+        from .widget import explanation_html
+
+        return explanation_html(self, path, max_display_side=max_display_side)
+
     # ----------------------------------------------------------------- JSON
     def to_json(self, indent: int | None = None) -> str:
         """Serialise everything (image, superpixels, weights, samples, config, seed, versions) to JSON."""

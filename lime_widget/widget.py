@@ -167,10 +167,6 @@ class LimeWidget(anywidget.AnyWidget):
             )
         exp = explanation
         cams = _gradcam_scores(exp, gradcam_layer) if gradcam else {}
-        k = exp.n_segments
-        h, w = display_size(exp.segments.shape[0], exp.segments.shape[1], max_display_side)
-        seg_small = resize_nearest(exp.segments, (h, w))
-        dtype = "uint16" if k <= 65535 else "uint32"
         self._exp = exp
         self._original = exp.probabilities.copy()
         self._original_top = np.argsort(-self._original, kind="stable")[:N_TOP_ROWS].tolist()
@@ -183,25 +179,9 @@ class LimeWidget(anywidget.AnyWidget):
         self._rejected_rev = -1  # the rev at the last rejected front-end message: its error stays until a newer rev
         self._cache_size = int(cache_size)
         self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
-        all_on = np.ones(k, dtype=bool)
-        self._cache[np.packbits(all_on).tobytes()] = self._original
+        self._cache[np.packbits(np.ones(exp.n_segments, dtype=bool)).tobytes()] = self._original
         self._last_probs = self._original
-        super().__init__(
-            image_png=encode_png(resize_image(exp.image, (h, w))),
-            hidden_png=encode_png(resize_image(exp.fill, (h, w))),
-            segments_bytes=seg_small.astype("<u2" if dtype == "uint16" else "<u4").tobytes(),
-            segments_dtype=dtype,
-            width=w,
-            height=h,
-            classes=[_class_info(exp, c, float(self._original[c]), cams.get(c)) for c in exp.top_labels],
-            original_scores=self._rows(self._original),
-            visible=[True] * k,
-            rev=0,
-            selected_label=int(exp.top_labels[0]),
-            scores=self._rows(self._original),
-            surrogate=[float(x) for x in exp.local_predictions],
-            scored_rev=0,
-        )
+        super().__init__(**explanation_state(exp, max_display_side=max_display_side, gradcam_scores=cams))
         self.observe(self._on_mask_change, names=["visible", "rev"])
         _replace_in_cell(self)
 
@@ -510,22 +490,167 @@ class LimeWidget(anywidget.AnyWidget):
             self.scored_rev = rev
 
     def _rows(self, probs: np.ndarray) -> list[dict[str, Any]]:
-        ranks = _ranks(probs)
-        order = np.argsort(-probs, kind="stable")
-        ids = list(
-            dict.fromkeys(
-                [
-                    *order[:N_TOP_ROWS].tolist(),
-                    *self._exp.top_labels,
-                    *self._original_top,
-                ]
-            )
+        return _score_rows(self._exp, probs, self._original_top)
+
+    # ------------------------------------------------------------------ sharing
+    def save_html(self, path: str | Path) -> Path:
+        """Write the widget as it is now to one self-contained HTML file that opens offline, without a kernel.
+
+        The file holds the image, the superpixels, every class' weights and heatmaps, the scores of the mask
+        on screen and the probe history as recorded. Opened in a browser, superpixels still toggle; the model
+        is not there, so the panel shows the surrogate's prediction for a new mask, labelled as the
+        surrogate's, and no model score. The file makes no network requests. Returns the path written.
+        """
+        state = {name: getattr(self, name) for name in SHARED_TRAITS}
+        return _write_html(state, path, title=f"lime_widget: {self._exp.class_names[int(self.selected_label)]}")
+
+
+#: The synced traits a saved HTML file carries (everything the view reads; not the bundle, not ipywidgets').
+SHARED_TRAITS = (
+    "image_png",
+    "hidden_png",
+    "segments_bytes",
+    "segments_dtype",
+    "width",
+    "height",
+    "classes",
+    "original_scores",
+    "visible",
+    "rev",
+    "selected_label",
+    "show_heatmap",
+    "heatmap_opacity",
+    "heatmap_method",
+    "top_k",
+    "scores",
+    "surrogate",
+    "scored_rev",
+    "status",
+    "error",
+    "history",
+)
+
+
+def _score_rows(exp: Explanation, probs: np.ndarray, original_top: list[int]) -> list[dict[str, Any]]:
+    """Rows of the ``scores`` trait for class scores ``probs`` (C,): the top 10, every explained class and the
+    original top 10, ordered by rank."""
+    ranks = _ranks(probs)
+    order = np.argsort(-probs, kind="stable")
+    ids = list(dict.fromkeys([*order[:N_TOP_ROWS].tolist(), *exp.top_labels, *original_top]))
+    ids.sort(key=lambda c: ranks[c])
+    return [{"id": int(c), "name": exp.class_names[c], "prob": float(probs[c]), "rank": int(ranks[c])} for c in ids]
+
+
+def explanation_state(
+    exp: Explanation, *, max_display_side: int = 512, gradcam_scores: dict[int, np.ndarray] | None = None
+) -> dict[str, Any]:
+    """The synced traits of a fresh widget for ``exp`` (all shown, nothing probed yet), as the view reads them."""
+    cams = gradcam_scores or {}
+    k = exp.n_segments
+    h, w = display_size(exp.segments.shape[0], exp.segments.shape[1], max_display_side)
+    seg_small = resize_nearest(exp.segments, (h, w))
+    dtype = "uint16" if k <= 65535 else "uint32"
+    original = exp.probabilities
+    original_top = np.argsort(-original, kind="stable")[:N_TOP_ROWS].tolist()
+    rows = _score_rows(exp, original, original_top)
+    return {
+        "image_png": encode_png(resize_image(exp.image, (h, w))),
+        "hidden_png": encode_png(resize_image(exp.fill, (h, w))),
+        "segments_bytes": seg_small.astype("<u2" if dtype == "uint16" else "<u4").tobytes(),
+        "segments_dtype": dtype,
+        "width": w,
+        "height": h,
+        "classes": [_class_info(exp, c, float(original[c]), cams.get(c)) for c in exp.top_labels],
+        "original_scores": rows,
+        "visible": [True] * k,
+        "rev": 0,
+        "selected_label": int(exp.top_labels[0]),
+        "scores": rows,
+        "surrogate": [float(x) for x in exp.local_predictions],
+        "scored_rev": 0,
+    }
+
+
+def explanation_html(exp: Explanation, path: str | Path, *, max_display_side: int = 512) -> Path:
+    """Write ``exp`` as one self-contained, offline HTML explorer (see :meth:`LimeWidget.save_html`)."""
+    if not isinstance(exp, Explanation):
+        raise TypeError(f"explanation_html needs a lime_widget.Explanation; got {type(exp).__name__}")
+    state = {
+        "show_heatmap": True,
+        "heatmap_opacity": DEFAULT_HEATMAP_OPACITY,
+        "heatmap_method": "lime",
+        "top_k": 5,
+        "status": "ready",
+        "error": "",
+        "history": [],
+        **explanation_state(exp, max_display_side=max_display_side),
+    }
+    return _write_html(state, path, title=f"lime_widget: {exp.class_names[int(exp.top_labels[0])]}")
+
+
+def _json_value(value: Any) -> Any:
+    """``value`` as JSON: bytes as ``{"$bytes": base64}``, non-finite floats as null (what the view reads)."""
+    if isinstance(value, bytes):
+        import base64
+
+        return {"$bytes": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, float):
+        return value if np.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _json_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v) for v in value]
+    return value
+
+
+def _write_html(state: dict[str, Any], path: str | Path, *, title: str) -> Path:
+    import html
+    import json
+    import os
+    import tempfile
+
+    script = STATIC / "standalone.js"
+    if not script.exists():
+        raise FrontEndNotBuiltError(
+            f"the standalone bundle is missing ({script}); in a source checkout run `npm install && npm run build`"
         )
-        ids.sort(key=lambda c: ranks[c])
-        return [
-            {"id": int(c), "name": self._exp.class_names[c], "prob": float(probs[c]), "rank": int(ranks[c])}
-            for c in ids
-        ]
+    out = Path(path)
+    if out.is_dir():
+        raise IsADirectoryError(f"save_html(path) needs a file name, got the folder {out}; e.g. {out / 'lime.html'}")
+    if not out.parent.exists():
+        raise FileNotFoundError(f"save_html(path): the folder {out.parent} does not exist; create it first")
+    # "</" cannot appear inside a <script> element: escape it (a JSON string and JS code read "<\/" as "</").
+    data = json.dumps({k: _json_value(v) for k, v in state.items()}, allow_nan=False).replace("</", "<\\/")
+    code = script.read_text(encoding="utf-8").replace("</script", "<\\/script")
+    css = (STATIC / "widget.css").read_text(encoding="utf-8").replace("</style", "<\\/style")
+    doc = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data: blob:; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
+<title>{html.escape(title)}</title>
+<style>body {{ font-family: system-ui, sans-serif; margin: 16px; }}</style>
+<style>{css}</style>
+</head>
+<body>
+<div id="lime-widget"></div>
+<script type="application/json" id="lime-widget-state">{data}</script>
+<script>{code}</script>
+<script>limeWidgetStandalone.mount(document.getElementById("lime-widget"), JSON.parse(document.getElementById("lime-widget-state").textContent));</script>
+</body>
+</html>
+"""
+    # Atomic: a file that exists is always whole.
+    fd, tmp = tempfile.mkstemp(prefix=out.name + ".", suffix=".tmp", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(doc)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return out
 
 
 # ---------------------------------------------------------------------- one cell, one set of widgets

@@ -34,6 +34,7 @@ required = [
     "lime_widget/static/widget.css",
     "lime_widget/static/gallery.js",
     "lime_widget/static/gallery.css",
+    "lime_widget/static/standalone.js",
     "lime_widget/_notebooks/quickstart.ipynb",
 ]
 missing = [n for n in required if n not in names]

@@ -250,3 +250,57 @@ def test_classes_carry_the_uncertainty_of_each_weight():
         )
     )
     assert bare.classes[0]["std"] is None and bare.classes[0]["stability"] is None
+
+
+# ---------------------------------------------------------------------- sharing without a kernel
+def _saved_state(path):
+    import base64
+    import json
+    import re
+
+    text = path.read_text()
+    data = json.loads(re.search(r'id="lime-widget-state">(.*?)</script>', text, re.S).group(1))
+    return text, {
+        k: base64.b64decode(v["$bytes"]) if isinstance(v, dict) and "$bytes" in v else v for k, v in data.items()
+    }
+
+
+def test_save_html_holds_the_view_as_it_is_and_nothing_to_fetch(tmp_path):
+    w, _ = make_widget()
+    try:
+        vis = list(w.visible)
+        vis[2] = False
+        w.set_state({"visible": vis, "rev": 1, "heatmap_opacity": 0.7})
+        assert w.wait_idle(10)
+        path = w.save_html(tmp_path / "w.html")
+        text, state = _saved_state(path)
+        for name in ("visible", "rev", "scored_rev", "history", "scores", "classes", "heatmap_opacity", "width"):
+            assert state[name] == getattr(w, name), name
+        assert state["image_png"] == w.image_png and state["segments_bytes"] == w.segments_bytes
+        assert "default-src 'none'" in text  # the page may not load anything
+        assert "limeWidgetStandalone.mount" in text
+        assert not list(tmp_path.glob("*.tmp"))  # written atomically
+    finally:
+        w.close()
+
+
+def test_save_html_refuses_a_folder_or_a_missing_folder(tmp_path):
+    w, _ = make_widget()
+    try:
+        with pytest.raises(IsADirectoryError, match="file name"):
+            w.save_html(tmp_path)
+        with pytest.raises(FileNotFoundError, match="does not exist"):
+            w.save_html(tmp_path / "nope" / "w.html")
+    finally:
+        w.close()
+
+
+def test_explanation_to_html_is_a_fresh_view(tmp_path):
+    w, _ = make_widget()
+    try:
+        exp = w.explanation
+        _, state = _saved_state(exp.to_html(tmp_path / "e.html"))
+        assert state["visible"] == [True] * exp.n_segments and state["rev"] == 0 and state["history"] == []
+        assert state["classes"] == w.classes and state["original_scores"] == w.original_scores
+    finally:
+        w.close()

@@ -95,6 +95,11 @@ export interface LimeTraits {
   status: string;
   error: string;
   history: Probe[];
+  /**
+   * Set only in a saved HTML file (`save_html`): there is no kernel, so no model scores a new mask;
+   * the panel then shows the surrogate's prediction, labelled as such.
+   */
+  offline?: boolean;
 }
 
 export type LimeModel = AnyModel<LimeTraits>;

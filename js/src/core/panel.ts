@@ -14,7 +14,12 @@ export const HISTORY_ROWS = 20;
 /** Number of current top classes in the class table. */
 export const TABLE_ROWS = 10;
 
-export type StatusText = "ready" | "scoring…" | "error";
+export type StatusText = "ready" | "scoring…" | "error" | "saved file";
+
+/** The "Probability now" text for a new mask in a saved file: there is no model to ask. */
+export const OFFLINE_NOW = "no model in a saved file";
+/** The surrogate row's label in a saved file, so its number is never taken for the model's. */
+export const OFFLINE_SURROGATE_LABEL = "Surrogate (not the model)";
 
 export interface StatusView {
   text: StatusText;
@@ -27,15 +32,17 @@ export interface StatusView {
 
 /** Status line and error box; `localError` is the front end's own error (e.g. a bad PNG). */
 export function statusView(
-  s: Pick<Snapshot, "status" | "error" | "rev" | "scoredRev">,
+  s: Pick<Snapshot, "status" | "error" | "rev" | "scoredRev"> & { offline?: boolean },
   localError: string,
 ): StatusView {
   const errors = [localError, s.error].filter((m) => m !== "");
   let text: StatusText;
-  if (errors.length > 0 || s.status === "error") text = "error";
+  if (localError !== "") text = "error";
+  else if (s.offline === true) text = "saved file";
+  else if (errors.length > 0 || s.status === "error") text = "error";
   else if (s.status === "scoring" || s.scoredRev !== s.rev) text = "scoring…";
   else text = "ready";
-  const kind = text === "scoring…" ? "scoring" : text;
+  const kind = text === "scoring…" ? "scoring" : text === "saved file" ? "offline" : text;
   return { text, raw: s.status, className: `lime-status lime-status-${kind}`, errors };
 }
 
@@ -54,11 +61,15 @@ export interface ScoreCells {
   stability: Cell;
 }
 
-/** The score list; while scoring (`!s.current`) the mask-dependent cells show placeholders. */
-export function scoreCells(s: ScoreSummary): ScoreCells {
+/**
+ * The score list; while scoring (`!s.current`) the mask-dependent cells show placeholders, and in
+ * a saved file (`offline`) a new mask's model score says there is no model.
+ */
+export function scoreCells(s: ScoreSummary, offline = false): ScoreCells {
   const cell = (value: number | undefined, text: string): Cell => ({ value, text });
+  const waiting = offline ? OFFLINE_NOW : "scoring…";
   return {
-    now: s.current ? cell(s.now, formatProb(s.now)) : cell(undefined, "scoring…"),
+    now: s.current ? cell(s.now, formatProb(s.now)) : cell(undefined, waiting),
     original: cell(s.original, formatProb(s.original)),
     change: s.current ? cell(s.change, formatChange(s.change, s.original)) : cell(undefined, "…"),
     // Known without the model (computed from the weights), so shown at once, also while scoring.

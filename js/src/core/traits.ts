@@ -37,6 +37,8 @@ export interface Snapshot {
   /** `heatmap_method`: "gradcam" only when it is set and the classes carry Grad-CAM; else "lime". */
   heatmapMethod: HeatmapMethod;
   topK: number;
+  /** A saved HTML file without a kernel (`offline`). */
+  offline: boolean;
 }
 
 /** The heatmap opacity used when the trait is missing or malformed (Python's default too). */
@@ -90,6 +92,7 @@ function readTraits(get: TraitReader): Snapshot {
     heatmapOpacity: opacityOr(get("heatmap_opacity")),
     heatmapMethod: "lime",
     topK: intOr(get("top_k"), 1),
+    offline: get("offline") === true,
   };
 }
 

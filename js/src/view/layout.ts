@@ -57,6 +57,7 @@ export interface PanelParts {
   scoreOriginal: HTMLElement;
   scoreChange: HTMLElement;
   scoreSurrogate: HTMLElement;
+  surrogateLabel: HTMLElement;
   scoreR2: HTMLElement;
   stabilityLabel: HTMLElement;
   stability: HTMLElement;
@@ -209,6 +210,11 @@ function buildPanel(): PanelParts {
     scoreOriginal: value("lime-value", "lime-original"),
     scoreChange: value("lime-value", "lime-change"),
     scoreSurrogate: value("lime-value", "lime-surrogate"),
+    surrogateLabel: h("dt", {
+      text: "Surrogate",
+      testid: "lime-surrogate-label",
+      attrs: { title: "Prediction of the linear LIME surrogate for this mask" },
+    }),
     scoreR2: value("lime-value lime-r2"),
     stabilityLabel: h("dt", { class: "lime-stability-label" }),
     stability: value("lime-value lime-stability", "lime-stability"),
@@ -281,10 +287,7 @@ export function buildLayout(): Layout {
       p.scoreOriginal,
       h("dt", { text: "Change" }),
       p.scoreChange,
-      h("dt", {
-        text: "Surrogate",
-        attrs: { title: "Prediction of the linear LIME surrogate for this mask" },
-      }),
+      p.surrogateLabel,
       p.scoreSurrogate,
       h("dt", { text: "Surrogate R²" }),
       p.scoreR2,

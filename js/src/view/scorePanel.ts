@@ -7,6 +7,7 @@ import {
   agreementCell,
   type Cell,
   maskSummary,
+  OFFLINE_SURROGATE_LABEL,
   rankClass,
   rankTitle,
   rowClass,
@@ -37,7 +38,8 @@ export class ScorePanel {
     p.errorBox.hidden = st.errors.length === 0;
 
     const sum = summarize(s);
-    const cells = scoreCells(sum);
+    const cells = scoreCells(sum, s.offline);
+    setText(p.surrogateLabel, s.offline ? OFFLINE_SURROGATE_LABEL : "Surrogate");
     show(p.scoreNow, cells.now);
     p.scoreNow.setAttribute("data-rev", sum.current ? String(s.rev) : "");
     if (sum.current) p.scoreNow.removeAttribute("aria-busy");
