@@ -37,6 +37,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 JSON_PATH = ROOT / "docs" / "classroom.json"
 MD_PATH = ROOT / "docs" / "classroom.md"
+HUB_VARS = ("JUPYTERHUB_USER", "JUPYTERHUB_API_TOKEN")
 BEGIN, END = "<!-- classroom:begin -->", "<!-- classroom:end -->"
 
 SETUP = """
@@ -93,7 +94,8 @@ class Kernel:
         from jupyter_client import KernelManager
 
         full = dict(os.environ)
-        for var in ("LIME_WIDGET_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        # "default" means the library default outside a hub: drop what a hub or a user set
+        for var in ("LIME_WIDGET_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", *HUB_VARS):
             full.pop(var, None)
         full.update(env)
         full["TQDM_DISABLE"] = "1"

@@ -6,6 +6,9 @@ slower than on one thread. So the first :class:`~lime_widget.classifiers.TorchCl
 applies a bounded default once (:func:`apply_default_threads`):
 
 * ``LIME_WIDGET_THREADS`` (a positive int) if it is set -- what a hub admin puts in the spawner's environment;
+* else 1 in a kernel that JupyterHub spawned (``JUPYTERHUB_USER`` or ``JUPYTERHUB_API_TOKEN`` is set): on a
+  shared hub there are more kernels than cores, and there two threads per kernel made every explanation
+  several times slower than one (docs/classroom.md: 8 kernels on 2 cores, 243 s against 43 s);
 * else ``min(4, os.cpu_count())``, and never more than torch already uses.
 
 A count someone chose is never overridden: after :func:`set_threads` nothing is applied, nor when torch's
@@ -23,6 +26,8 @@ import os
 from pathlib import Path
 
 ENV_VAR = "LIME_WIDGET_THREADS"
+#: Set in every single-user server JupyterHub spawns: such a kernel shares its box with many others.
+HUB_ENV_VARS = ("JUPYTERHUB_USER", "JUPYTERHUB_API_TOKEN")
 #: The default is at most this many threads (``min(MAX_DEFAULT_THREADS, os.cpu_count())``).
 MAX_DEFAULT_THREADS = 4
 _TORCH_ENV_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -67,14 +72,22 @@ def _env_threads() -> int | None:
     return n
 
 
+def on_jupyterhub() -> bool:
+    """Whether this process runs in a server JupyterHub spawned (one of :data:`HUB_ENV_VARS` is set)."""
+    return any(os.environ.get(var, "").strip() for var in HUB_ENV_VARS)
+
+
 def default_threads() -> int:
-    """The library's default thread count: ``LIME_WIDGET_THREADS`` if set, else ``min(4, os.cpu_count())``.
+    """The library's default thread count: ``LIME_WIDGET_THREADS`` if set, else 1 on JupyterHub, else
+    ``min(4, os.cpu_count())``.
 
     Raises ValueError naming the variable when ``LIME_WIDGET_THREADS`` is set but not a positive int.
     """
     env = _env_threads()
     if env is not None:
         return env
+    if on_jupyterhub():
+        return 1
     return min(MAX_DEFAULT_THREADS, os.cpu_count() or 1)
 
 

@@ -31,7 +31,9 @@ print(json.dumps({{"start": start, "after": torch.get_num_threads()}}))
 
 def _run(code: str, **env: str) -> subprocess.CompletedProcess[str]:
     base = {
-        k: v for k, v in os.environ.items() if k not in ("LIME_WIDGET_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("LIME_WIDGET_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", *threads.HUB_ENV_VARS)
     }
     return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
@@ -51,6 +53,11 @@ def _counts(before: str = "", **env: str) -> dict[str, int]:
 def test_default_is_applied_when_a_torch_classifier_is_made():
     counts = _counts()
     assert counts["after"] == min(threads.MAX_DEFAULT_THREADS, os.cpu_count() or 1, counts["start"])
+
+
+def test_a_jupyterhub_kernel_defaults_to_one_thread():
+    assert _counts(JUPYTERHUB_USER="student07")["after"] == 1
+    assert _counts(JUPYTERHUB_API_TOKEN="x", LIME_WIDGET_THREADS="2")["after"] == 2  # the admin's choice wins
 
 
 def test_env_var_sets_the_count():
@@ -123,7 +130,12 @@ def test_omp_num_threads_is_respected_unless_lime_widget_threads_is_set():
 def test_default_threads_and_validation_in_process(monkeypatch):
     # default_threads reads only the environment: safe to call here (torch's count is not touched)
     monkeypatch.delenv("LIME_WIDGET_THREADS", raising=False)
+    for var in threads.HUB_ENV_VARS:
+        monkeypatch.delenv(var, raising=False)
     assert threads.default_threads() == min(4, os.cpu_count() or 1)
+    monkeypatch.setenv("JUPYTERHUB_USER", "student07")
+    assert threads.default_threads() == 1
+    monkeypatch.delenv("JUPYTERHUB_USER")
     monkeypatch.setenv("LIME_WIDGET_THREADS", "2")
     assert threads.default_threads() == 2
     monkeypatch.setenv("LIME_WIDGET_THREADS", "many")

@@ -30,13 +30,40 @@ export function decodeState(raw: Record<string, unknown>): Record<string, unknow
   return out;
 }
 
-/** The parts of an anywidget model the view uses, over a plain object. */
+/** A mask whose model scores the file holds: the one on screen when it was saved, and the original. */
+interface KnownScores {
+  mask: boolean[];
+  scores: unknown;
+  surrogate: unknown;
+}
+
+const sameMask = (a: unknown, b: readonly boolean[]): boolean =>
+  Array.isArray(a) && a.length === b.length && a.every((x, i) => x === b[i]);
+
+/**
+ * The parts of an anywidget model the view uses, over a plain object. Instead of a kernel it answers
+ * a new mask itself when it holds that mask's model scores (the saved one, or all shown); any other
+ * mask stays unscored, and the panel says there is no model.
+ */
 export class LocalModel {
   private readonly values: Record<string, unknown>;
   private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly known: KnownScores[] = [];
 
   constructor(state: Record<string, unknown>) {
     this.values = { ...state, offline: true };
+    const visible = state.visible;
+    if (Array.isArray(visible) && state.scored_rev === state.rev) {
+      this.known.push({ mask: [...visible], scores: state.scores, surrogate: state.surrogate });
+    }
+    if (Array.isArray(visible)) {
+      // All shown: the original scores (the view computes the surrogate from the weights itself).
+      this.known.push({
+        mask: visible.map(() => true),
+        scores: state.original_scores,
+        surrogate: [],
+      });
+    }
   }
 
   get<K extends keyof LimeTraits>(name: K): LimeTraits[K] {
@@ -64,8 +91,14 @@ export class LocalModel {
     else this.listeners.get(event)?.delete(cb);
   }
 
-  /** Nothing to send to: there is no kernel. */
-  save_changes(): void {}
+  /** Nothing to send to (there is no kernel); a mask whose scores the file holds is scored from them. */
+  save_changes(): void {
+    const hit = this.known.find((k) => sameMask(this.values.visible, k.mask));
+    if (hit === undefined || this.values.scored_rev === this.values.rev) return;
+    this.set("scores", hit.scores as LimeTraits["scores"]);
+    this.set("surrogate", hit.surrogate as LimeTraits["surrogate"]);
+    this.set("scored_rev", this.values.rev as number);
+  }
 }
 
 /** Show the saved widget state `state` in `el`; returns the cleanup. */

@@ -30,6 +30,35 @@ describe("LocalModel", () => {
   });
 });
 
+describe("LocalModel scoring", () => {
+  const state = {
+    visible: [true, false],
+    rev: 1,
+    scored_rev: 1,
+    scores: [{ id: 1, name: "b", prob: 0.3, rank: 1 }],
+    surrogate: [0.25],
+    original_scores: [{ id: 1, name: "b", prob: 0.9, rank: 1 }],
+  };
+
+  it("scores the saved mask and the original again from the file, nothing else", () => {
+    const m = new LocalModel(state);
+    m.set("visible", [false, false]);
+    m.set("rev", 2);
+    m.save_changes();
+    expect(m.get("scored_rev")).toBe(1); // unknown mask: no model here
+    m.set("visible", [true, false]);
+    m.set("rev", 3);
+    m.save_changes();
+    expect(m.get("scored_rev")).toBe(3);
+    expect(m.get("scores")[0].prob).toBe(0.3);
+    m.set("visible", [true, true]);
+    m.set("rev", 4);
+    m.save_changes();
+    expect(m.get("scored_rev")).toBe(4);
+    expect(m.get("scores")[0].prob).toBe(0.9);
+  });
+});
+
 describe("offline panel", () => {
   const waiting: ScoreSummary = {
     now: undefined,
