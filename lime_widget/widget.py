@@ -26,6 +26,7 @@ from .explanation import Explanation
 from .images import display_size, encode_png, resize_image, resize_nearest
 from .pipeline import explain
 from .segmentation import boundary_mask
+from .sensitivity import MinimalFlip, minimal_flip
 
 log = logging.getLogger("lime_widget")
 STATIC = Path(__file__).parent / "static"
@@ -114,6 +115,8 @@ class LimeWidget(anywidget.AnyWidget):
     scorer_idle_s: float = 10.0
     #: seconds close() waits for an idle scorer thread to end (one inside a model call is not waited for)
     close_join_s: float = 1.0
+    #: forward passes the "find smallest flip" button may spend (``minimal_flip``'s budget)
+    flip_budget: int = 2000
 
     # The bundle, as synced strings read per widget. Not class-level Paths: anywidget would wrap those in a
     # FileContents whose ``changed`` signal holds a strong reference to every widget ever made, so that no
@@ -144,6 +147,8 @@ class LimeWidget(anywidget.AnyWidget):
     status = traitlets.Unicode("ready").tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
     history = traitlets.List(traitlets.Dict()).tag(sync=True)
+    #: the last smallest-flip search: {} before any; {"state": "running", "label"}; {"state": "done", ...}
+    flip = traitlets.Dict().tag(sync=True)
 
     def __init__(
         self,
@@ -183,6 +188,8 @@ class LimeWidget(anywidget.AnyWidget):
         self._last_probs = self._original
         super().__init__(**explanation_state(exp, max_display_side=max_display_side, gradcam_scores=cams))
         self.observe(self._on_mask_change, names=["visible", "rev"])
+        self.on_msg(self._on_custom_message)
+        self._flip_thread: threading.Thread | None = None
         _replace_in_cell(self)
 
     @traitlets.default("_esm")
@@ -492,6 +499,70 @@ class LimeWidget(anywidget.AnyWidget):
     def _rows(self, probs: np.ndarray) -> list[dict[str, Any]]:
         return _score_rows(self._exp, probs, self._original_top)
 
+    # ------------------------------------------------------------------ smallest flip
+    def find_flip(self, *, wait: bool = False, timeout: float | None = None) -> MinimalFlip | None:
+        """Search (``lw.minimal_flip``) a small set of superpixels whose hiding changes the top class away from
+        the tracked class, within ``flip_budget`` forward passes, and show it in the widget (``flip``).
+
+        Runs in a background thread, so clicks stay answered; a search already running is not started again.
+        wait=True blocks until it is done (or ``timeout`` seconds pass) and returns the result, else None.
+        """
+        label = int(self.selected_label)
+        budget = int(self.flip_budget)
+        if budget < 1:
+            raise ValueError(f"flip_budget must be a positive number of forward passes; got {budget}")
+        result: list[MinimalFlip] = []
+        with self._state_lock:
+            thread = self._flip_thread
+            if thread is None or not thread.is_alive():
+                self.flip = {"state": "running", "label": label, "budget": budget}
+                thread = threading.Thread(
+                    target=self._run_flip, args=(label, budget, result), name="lime-widget-flip", daemon=True
+                )
+                self._flip_thread = thread
+                thread.start()
+        if not wait:
+            return None
+        thread.join(timeout)
+        return result[0] if result else None
+
+    def _run_flip(self, label: int, budget: int, out: list[MinimalFlip]) -> None:
+        try:
+            res = minimal_flip(self._exp, label, budget=budget)
+        except Exception as err:  # shown in the widget, never lost in a thread
+            log.exception("minimal_flip failed")
+            with self._state_lock:
+                self.flip = {"state": "error", "label": label, "message": f"{type(err).__name__}: {err}"}
+            return
+        out.append(res)
+        with self._state_lock:
+            self.flip = {
+                "state": "done",
+                "label": label,
+                "label_name": res.label_name,
+                "flipped": bool(res.flipped),
+                "hidden": [int(i) for i in res.hidden],
+                "size": res.size,
+                "new_class": res.new_class,
+                "new_class_name": res.new_class_name,
+                "new_score": res.new_score,
+                "greedy_size": res.greedy_size,
+                "forward_passes": int(res.forward_passes),
+                "budget": int(res.budget),
+                "stop_reason": res.stop_reason,
+            }
+
+    def _on_custom_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        """Requests from the front end that are not state: only ``{"type": "minimal_flip"}``."""
+        if isinstance(content, dict) and content.get("type") == "minimal_flip" and len(content) == 1:
+            self.find_flip()
+            return
+        with self._state_lock:
+            self._rejected_rev = int(self.rev)
+            self._report(
+                f'rejected a message from the widget: {_short(content)} is not a request; send {{"type": "minimal_flip"}}'
+            )
+
     # ------------------------------------------------------------------ sharing
     def save_html(self, path: str | Path) -> Path:
         """Write the widget as it is now to one self-contained HTML file that opens offline, without a kernel.
@@ -528,6 +599,7 @@ SHARED_TRAITS = (
     "status",
     "error",
     "history",
+    "flip",
 )
 
 
@@ -583,6 +655,7 @@ def explanation_html(exp: Explanation, path: str | Path, *, max_display_side: in
         "status": "ready",
         "error": "",
         "history": [],
+        "flip": {},
         **explanation_state(exp, max_display_side=max_display_side),
     }
     return _write_html(state, path, title=f"lime_widget: {exp.class_names[int(exp.top_labels[0])]}")

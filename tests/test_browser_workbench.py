@@ -30,7 +30,8 @@ if reason:
     pytest.skip(reason, allow_module_level=True)
 
 WIDGET_CELL = """import lime_widget as lw
-w = lw.explore(lw.sample_image("chelsea"), lw.load_model(), num_samples=48, random_state=0, progress=False,
+# 250 samples: with fewer, no prefix of LIME's ranking flips chelsea's class (minimal_flip: no_flip)
+w = lw.explore(lw.sample_image("chelsea"), lw.load_model(), num_samples=250, random_state=0, progress=False,
                gradcam=True)
 w"""
 
@@ -180,6 +181,30 @@ def test_paint_keys_opacity_and_the_instant_surrogate(tmp_path, app):
                 assert kernel.json("[i for i, v in enumerate(w.visible) if not v]") == cam_top
                 revs = kernel.json("[h['rev'] for h in w.history]")
                 assert revs == sorted(set(revs)), revs  # one probe per mask, none recorded twice
+
+                # ---- find the smallest flip, then hide it
+                kernel.json("setattr(w, 'flip_budget', 300)")  # a short search for the test
+                page.click('[data-testid="lime-flip-find"]')
+                result = page.locator('[data-testid="lime-flip-result"]')
+                page.wait_for_function(
+                    "() => /makes it|no flip/.test(document.querySelector('[data-testid=\"lime-flip-result\"]')"
+                    ".textContent)",
+                    timeout=180_000,
+                )
+                flip = kernel.json("w.flip")
+                assert flip["state"] == "done" and flip["flipped"] is True, flip
+                assert result.text_content() == (
+                    f"hiding {flip['size']} superpixels makes it “{flip['new_class_name']}” "
+                    f"({flip['forward_passes']} forward passes; LIME's top {flip['greedy_size']} needed)"
+                )
+                assert flip["size"] <= flip["greedy_size"] and flip["forward_passes"] <= 300
+                rev = kernel.json("w.rev")
+                page.click('[data-testid="lime-flip-show"]')
+                score = wait_scored(page, rev + 1)
+                assert kernel.json("[i for i, v in enumerate(w.visible) if not v]") == flip["hidden"]
+                probs = "w.explanation.rescore(w.visible)"
+                assert score == kernel.json(f"float({probs}[w.selected_label])")
+                assert kernel.json(f"w.explanation.class_names[int({probs}.argmax())]") == flip["new_class_name"]
             page.screenshot(path=str(tmp_path / f"workbench-{app}.png"), full_page=True)
             shots = os.environ.get("LIME_WIDGET_SCREENSHOT_DIR")
             if shots and app == "lab":

@@ -304,3 +304,36 @@ def test_explanation_to_html_is_a_fresh_view(tmp_path):
         assert state["classes"] == w.classes and state["original_scores"] == w.original_scores
     finally:
         w.close()
+
+
+# ---------------------------------------------------------------------- smallest flip
+def test_find_flip_runs_minimal_flip_in_the_background_and_publishes_it():
+    w, _ = make_widget()
+    try:
+        w.flip_budget = 150
+        res = w.find_flip(wait=True, timeout=60)
+        assert res is not None
+        expected = lw.minimal_flip(w.explanation, w.selected_label, budget=150)
+        assert w.flip["state"] == "done" and w.flip["label"] == w.selected_label
+        assert w.flip["hidden"] == [int(i) for i in expected.hidden] == [int(i) for i in res.hidden]
+        assert w.flip["flipped"] == expected.flipped and w.flip["forward_passes"] == expected.forward_passes
+        assert w.flip["forward_passes"] <= 150
+    finally:
+        w.close()
+
+
+def test_the_front_end_asks_for_a_flip_with_a_custom_message():
+    w, _ = make_widget()
+    try:
+        w.flip_budget = 100
+        w._handle_custom_msg({"type": "minimal_flip"}, [])
+        thread = w._flip_thread
+        assert thread is not None
+        thread.join(60)
+        assert w.flip["state"] == "done" and w.status != "error"
+        w._handle_custom_msg({"type": "rm -rf"}, [])
+        assert w.status == "error" and "not a request" in w.error
+        w._handle_custom_msg(["minimal_flip"], [])
+        assert "not a request" in w.error
+    finally:
+        w.close()

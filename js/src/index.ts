@@ -78,6 +78,8 @@ function render({ model, el }: Pick<RenderProps<LimeTraits>, "model" | "el">): (
       model.set("show_heatmap", on);
       model.save_changes();
     },
+    findFlip: () => model.send({ type: "minimal_flip" }),
+    showFlip: (hidden) => editor.apply(maskFromHidden(editor.mask.length, hidden)),
     method: (method) => {
       model.set("heatmap_method", method);
       model.save_changes();
@@ -212,6 +214,7 @@ function render({ model, el }: Pick<RenderProps<LimeTraits>, "model" | "el">): (
       "history",
       "original_scores",
       "top_k",
+      "flip",
     ],
     () => frame.request(updatePanel),
   );

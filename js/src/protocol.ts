@@ -55,6 +55,23 @@ export interface Agreement {
   k: number;
 }
 
+/** The `flip` trait: the last smallest-flip search (`{}` before any). */
+export interface FlipInfo {
+  state?: "running" | "done" | "error";
+  label?: number;
+  label_name?: string;
+  flipped?: boolean;
+  hidden?: number[];
+  size?: number | null;
+  new_class_name?: string | null;
+  new_score?: number | null;
+  greedy_size?: number | null;
+  forward_passes?: number;
+  budget?: number;
+  stop_reason?: string;
+  message?: string;
+}
+
 /** The maps the heatmap can show. */
 export type HeatmapMethod = "lime" | "gradcam";
 
@@ -95,6 +112,7 @@ export interface LimeTraits {
   status: string;
   error: string;
   history: Probe[];
+  flip: FlipInfo;
   /**
    * Set only in a saved HTML file (`save_html`): there is no kernel, so no model scores a new mask;
    * the panel then shows the surrogate's prediction, labelled as such.

@@ -91,6 +91,9 @@ export class LocalModel {
     else this.listeners.get(event)?.delete(cb);
   }
 
+  /** Custom messages go nowhere: there is no kernel (the view disables what would need one). */
+  send(_content: unknown): void {}
+
   /** Nothing to send to (there is no kernel); a mask whose scores the file holds is scored from them. */
   save_changes(): void {
     const hit = this.known.find((k) => sameMask(this.values.visible, k.mask));

@@ -41,6 +41,7 @@ OWNED = [
     "_view_module_version",
     "_view_name",
     "classes",
+    "flip",
     "error",
     "height",
     "hidden_png",

@@ -3,6 +3,7 @@
  * the new-top banner, the probe history and the top-k labels. Pure and DOM-free.
  */
 
+import type { FlipInfo } from "../protocol";
 import { formatChange, formatProb, formatSigned } from "./format";
 import type { Mask } from "./masks";
 import { hiddenIds } from "./masks";
@@ -189,4 +190,47 @@ export function agreementCell(a: unknown): Cell | null {
   const rho = typeof spearman === "number" && Number.isFinite(spearman) ? spearman : undefined;
   const rhoText = rho === undefined ? "—" : rho.toFixed(2);
   return { value: rho, text: `ρ ${rhoText} · top ${k} shared: ${overlap}` };
+}
+
+/** What the smallest-flip row shows. */
+export interface FlipView {
+  /** The result line ("" before any search). */
+  text: string;
+  /** A search is running: the button is disabled. */
+  running: boolean;
+  /** The superpixels to hide for "Hide them" (null: nothing to show). */
+  hidden: number[] | null;
+}
+
+/** The smallest-flip row for the `flip` trait, on K = `n` superpixels. */
+export function flipView(f: FlipInfo, n: number): FlipView {
+  if (f.state === "running") {
+    return {
+      text: `searching (at most ${f.budget ?? "?"} forward passes)…`,
+      running: true,
+      hidden: null,
+    };
+  }
+  if (f.state === "error")
+    return { text: `search failed: ${f.message ?? ""}`, running: false, hidden: null };
+  if (f.state !== "done") return { text: "", running: false, hidden: null };
+  const passes = `${f.forward_passes ?? "?"} forward passes`;
+  if (f.flipped !== true) {
+    return {
+      text: `no flip of “${f.label_name ?? ""}” found (${passes}, ${f.stop_reason ?? ""})`,
+      running: false,
+      hidden: null,
+    };
+  }
+  const hidden = Array.isArray(f.hidden)
+    ? f.hidden.filter((i) => Number.isInteger(i) && i >= 0 && i < n)
+    : [];
+  const prefix = f.greedy_size == null ? "" : `; LIME's top ${f.greedy_size} needed`;
+  return {
+    text:
+      `hiding ${hidden.length} superpixel${hidden.length === 1 ? "" : "s"} makes it ` +
+      `“${f.new_class_name ?? "?"}” (${passes}${prefix})`,
+    running: false,
+    hidden,
+  };
 }

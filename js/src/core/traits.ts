@@ -3,7 +3,7 @@
  * reader falls back to a safe default. Pure and DOM-free.
  */
 
-import type { ClassInfo, HeatmapMethod, LimeTraits, Probe, ScoreRow } from "../protocol";
+import type { ClassInfo, FlipInfo, HeatmapMethod, LimeTraits, Probe, ScoreRow } from "../protocol";
 import { normalizeMask } from "./masks";
 import type { BytesLike } from "./segments";
 
@@ -39,6 +39,8 @@ export interface Snapshot {
   topK: number;
   /** A saved HTML file without a kernel (`offline`). */
   offline: boolean;
+  /** `flip` ({} when missing or not an object). */
+  flip: FlipInfo;
 }
 
 /** The heatmap opacity used when the trait is missing or malformed (Python's default too). */
@@ -93,6 +95,8 @@ function readTraits(get: TraitReader): Snapshot {
     heatmapMethod: "lime",
     topK: intOr(get("top_k"), 1),
     offline: get("offline") === true,
+    flip: ((v) =>
+      typeof v === "object" && v !== null && !Array.isArray(v) ? (v as FlipInfo) : {})(get("flip")),
   };
 }
 

@@ -4,7 +4,7 @@
  */
 
 import { weightsUsable } from "../core/heatmap";
-import { topKTexts } from "../core/panel";
+import { flipView, topKTexts } from "../core/panel";
 import { hasGradcam, type Snapshot, shownScores } from "../core/traits";
 import type { ClassInfo, HeatmapMethod } from "../protocol";
 import { h, setText } from "./dom";
@@ -12,6 +12,10 @@ import type { ControlParts } from "./layout";
 
 export interface ControlHandlers {
   heatmap(on: boolean): void;
+  /** "Find smallest flip" was clicked. */
+  findFlip(): void;
+  /** "Hide them" was clicked: hide these superpixels. */
+  showFlip(hidden: number[]): void;
   /** The heatmap method was chosen. */
   method(method: HeatmapMethod): void;
   /** The opacity slider moved (0..1); `done` once the user let go of it. */
@@ -35,6 +39,7 @@ export interface UndoState {
 export class Controls {
   private readonly events = new AbortController();
   private classes: readonly ClassInfo[] | null = null;
+  private flipHidden: number[] | null = null;
 
   constructor(
     private readonly c: ControlParts,
@@ -46,6 +51,14 @@ export class Controls {
     c.opacity.addEventListener("input", () => opacity(false), on);
     c.opacity.addEventListener("change", () => opacity(true), on);
     c.helpButton.addEventListener("click", () => this.toggleHelp(), on);
+    c.flipFind.addEventListener("click", () => handlers.findFlip(), on);
+    c.flipShow.addEventListener(
+      "click",
+      () => {
+        if (this.flipHidden !== null) handlers.showFlip(this.flipHidden);
+      },
+      on,
+    );
     c.method.addEventListener(
       "change",
       () => handlers.method(c.method.value === "gradcam" ? "gradcam" : "lime"),
@@ -115,6 +128,11 @@ export class Controls {
     c.heatmapToggle.checked = s.showHeatmap;
     c.opacity.disabled = !s.showHeatmap;
     c.methodLabel.hidden = !hasGradcam(s.classes);
+    const flip = flipView(s.flip, n);
+    this.flipHidden = flip.hidden;
+    setText(c.flipResult, flip.text);
+    c.flipFind.disabled = flip.running || s.offline || n === 0;
+    c.flipShow.hidden = flip.hidden === null;
     if (c.method.value !== s.heatmapMethod) c.method.value = s.heatmapMethod;
     if (document.activeElement !== c.opacity)
       c.opacity.value = String(Math.round(s.heatmapOpacity * 100));

@@ -45,6 +45,9 @@ export interface ControlParts {
   redo: HTMLButtonElement;
   invert: HTMLButtonElement;
   kInput: HTMLInputElement;
+  flipFind: HTMLButtonElement;
+  flipShow: HTMLButtonElement;
+  flipResult: HTMLSpanElement;
   hideTop: HTMLButtonElement;
   keepTop: HTMLButtonElement;
   classSelect: HTMLSelectElement;
@@ -170,6 +173,17 @@ function buildControls(): ControlParts {
       testid: "lime-topk-input",
       attrs: { type: "number", min: "1", step: "1", inputmode: "numeric" },
     }),
+    flipFind: button(
+      "Find smallest flip",
+      "lime-flip-find",
+      "Search a small set of superpixels whose hiding changes the top class",
+    ),
+    flipShow: button("Hide them", "lime-flip-show", "Hide the superpixels of the flip found"),
+    flipResult: h("span", {
+      class: "lime-flip-result",
+      testid: "lime-flip-result",
+      attrs: { role: "status", "aria-live": "polite" },
+    }),
     hideTop: button("Hide top k", "lime-hide-topk"),
     keepTop: button("Keep top k", "lime-keep-topk"),
     classSelect: h("select", {
@@ -266,6 +280,7 @@ export function buildLayout(): Layout {
       c.hideTop,
       c.keepTop,
     ]),
+    toolbar("Smallest flip", [c.flipFind, c.flipResult, c.flipShow]),
     c.help,
   ]);
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   agreementCell,
+  flipView,
   HISTORY_ROWS,
   historyItems,
   maskSummary,
@@ -207,5 +208,53 @@ describe("agreementCell", () => {
     ]) {
       expect(agreementCell(a)).toBeNull();
     }
+  });
+});
+
+describe("flipView", () => {
+  it("says nothing before a search and shows a running one", () => {
+    expect(flipView({}, 10)).toEqual({ text: "", running: false, hidden: null });
+    expect(flipView({ state: "running", budget: 300 }, 10)).toMatchObject({
+      running: true,
+      hidden: null,
+      text: "searching (at most 300 forward passes)…",
+    });
+  });
+
+  it("describes a flip found, with its superpixels (ids outside 0..K-1 dropped)", () => {
+    const v = flipView(
+      {
+        state: "done",
+        flipped: true,
+        hidden: [2, 5, 99],
+        new_class_name: "tabby",
+        forward_passes: 120,
+        greedy_size: 30,
+      },
+      10,
+    );
+    expect(v.hidden).toEqual([2, 5]);
+    expect(v.text).toBe(
+      "hiding 2 superpixels makes it “tabby” (120 forward passes; LIME's top 30 needed)",
+    );
+  });
+
+  it("reports no flip and errors without anything to hide", () => {
+    const none = flipView(
+      {
+        state: "done",
+        flipped: false,
+        label_name: "cat",
+        forward_passes: 64,
+        stop_reason: "no_flip",
+      },
+      10,
+    );
+    expect(none).toEqual({
+      text: "no flip of “cat” found (64 forward passes, no_flip)",
+      running: false,
+      hidden: null,
+    });
+    expect(flipView({ state: "error", message: "boom" }, 10).text).toBe("search failed: boom");
   });
 });
