@@ -320,10 +320,8 @@ export function buildLayout(): Layout {
       historyList,
     ]),
   ]);
-  // data-lm-suppress-shortcuts: JupyterLab's (Lumino's) keyboard shortcuts leave keys typed in the widget alone.
-  const root = h("div", { class: "lime-widget", attrs: { "data-lm-suppress-shortcuts": "true" } }, [
-    view,
-    panel,
-  ]);
+  // No data-lm-suppress-shortcuts: JupyterLab's own shortcuts (Ctrl+S, Ctrl+B, ...) keep working while the
+  // widget has the focus; the keys the widget uses are stopped by its own listener (index.ts).
+  const root = h("div", { class: "lime-widget" }, [view, panel]);
   return { root, canvas, canvasWrap, tooltip, legend, controls: c, panel: p, historyList };
 }
