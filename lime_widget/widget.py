@@ -1,7 +1,8 @@
 """The interactive widget (anywidget): click a superpixel to hide it and see the model re-scored live.
 
 Protocol: docs/protocol.md. State lives in synced traits. The front end writes ``visible`` and ``rev``
-(and the view settings ``selected_label``, ``show_heatmap``, ``top_k``); every message from it is validated
+(and the view settings ``selected_label``, ``show_heatmap``, ``heatmap_opacity``, ``heatmap_method``,
+``top_k``); every message from it is validated
 in :meth:`LimeWidget.set_state`. A background thread scores the newest mask only (latest click wins) and
 writes ``scores``, ``surrogate``, ``history`` and ``scored_rev`` together. The thread holds only a weak
 reference to the widget and exits when the widget is closed or collected, or after it has been idle for
@@ -55,9 +56,6 @@ class _Jobs:
     def __init__(self) -> None:
         self.cond = threading.Condition()
         self.pending: tuple[tuple[bool, ...], int] | None = None
-        #: the last job enqueued: a front-end message changes visible and rev together, and both observers
-        #: fire (after the message, with the same values); the second must not score and record it again
-        self.last: tuple[tuple[bool, ...], int] | None = None
         self.busy = False
         self.closed = False
         self.thread: threading.Thread | None = None
@@ -422,19 +420,17 @@ class LimeWidget(anywidget.AnyWidget):
 
     # ------------------------------------------------------------------ scoring
     def _on_mask_change(self, change: dict[str, Any]) -> None:
-        if change["name"] == "visible" and not self._from_front_end:
-            # Python code set the mask: give it a new revision so the view never shows a stale score.
-            self.rev = self.rev + 1
-            return  # the rev observer enqueues it
+        if change["name"] == "visible":
+            # Only the rev observer enqueues: a front-end message changes visible and rev together (both observers
+            # fire, after the whole message), and Python code that sets the mask gets a new rev here.
+            if not self._from_front_end:
+                self.rev = self.rev + 1  # so the view never shows a stale score
+            return
         jobs = self._jobs
         with jobs.cond:
             if jobs.closed:
                 return
-            job = (tuple(bool(x) for x in self.visible), int(self.rev))
-            if job == jobs.last:
-                return  # the other observer of the same message: already enqueued (or scored)
-            jobs.last = job
-            jobs.pending = job
+            jobs.pending = (tuple(bool(x) for x in self.visible), int(self.rev))
             if jobs.thread is None:
                 jobs.thread = threading.Thread(
                     target=_score_loop,

@@ -43,18 +43,7 @@ export function heatmapView(
   if (method === "gradcam") return gradcamView(info, n);
   const weights = Array.isArray(info?.weights) ? info.weights : [];
   const title = info ? `LIME weight for “${info.name}”` : "LIME weight (no class)";
-  if (!weightsUsable(weights, n)) {
-    return {
-      colors: null,
-      title,
-      note: LIME_NOTE,
-      min: "—",
-      max: "—",
-      barLabel: "colour scale (no weights)",
-      noise: "",
-      noisy: null,
-    };
-  }
+  if (!weightsUsable(weights, n)) return uncoloured(title, LIME_NOTE, "colour scale (no weights)");
   const scale = maxAbs(weights);
   const min = formatSigned(-scale);
   const max = formatSigned(scale);
@@ -72,22 +61,18 @@ export function heatmapView(
   };
 }
 
+/** The legend of a map that has nothing to colour. */
+function uncoloured(title: string, note: string, barLabel: string): HeatmapView {
+  return { colors: null, title, note, min: "—", max: "—", barLabel, noise: "", noisy: null };
+}
+
 /** Grad-CAM averaged per superpixel, on the same scale as the weights (superpixels without a value: clear). */
 function gradcamView(info: ClassInfo | undefined, n: number): HeatmapView {
   const title = info ? `Grad-CAM for “${info.name}”` : "Grad-CAM (no class)";
   const raw = Array.isArray(info?.gradcam) ? info.gradcam : [];
   const scores = raw.map((x) => (typeof x === "number" && Number.isFinite(x) ? x : Number.NaN));
   if (scores.length !== n || n === 0 || !scores.some((x) => Number.isFinite(x))) {
-    return {
-      colors: null,
-      title,
-      note: GRADCAM_NOTE,
-      min: "—",
-      max: "—",
-      barLabel: "colour scale (no Grad-CAM scores)",
-      noise: "",
-      noisy: null,
-    };
+    return uncoloured(title, GRADCAM_NOTE, "colour scale (no Grad-CAM scores)");
   }
   const scale = maxAbs(scores);
   const min = formatSigned(-scale);
