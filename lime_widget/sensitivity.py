@@ -128,34 +128,56 @@ def deletion_curve(
     superpixel, s = K); step i changes round(i K / s) superpixels. batch_size: images per forward pass.
     Scores s + 1 masked images. Returns a :class:`Curve`.
     """
-    if mode not in ("deletion", "insertion"):
-        raise ValueError(f"mode must be 'deletion' or 'insertion'; got {mode!r}")
     k = explanation.n_segments
     order = _check_ranking(ranking, k, full=True)
     cls = _label_id(explanation, label)
-    s = k if steps is None else int(steps)
-    if not 1 <= s:
-        raise ValueError(f"steps must be at least 1; got {steps}")
-    counts = np.unique(np.round(np.arange(s + 1) * k / s).astype(np.int64))
-    # rank[j] = position of superpixel j in the ranking; prefix of length n = {j : rank[j] < n}
-    rank = np.empty(k, dtype=np.int64)
-    rank[order] = np.arange(k)
-    in_prefix = rank[None, :] < counts[:, None]  # (s+1, K)
-    masks = ~in_prefix if mode == "deletion" else in_prefix
+    counts = curve_counts(k, steps)
+    masks = prefix_masks(order, counts, mode)
     probs = explanation.rescore_many(masks, batch_size=batch_size)
     scores = probs[:, cls].astype(np.float64)
-    fractions = counts / k
-    area = float(np.sum(np.diff(fractions) * (scores[1:] + scores[:-1]) / 2.0))  # trapezoid rule
     return Curve(
-        fractions=fractions,
+        fractions=counts / k,
         scores=scores,
-        area=area,
+        area=curve_area(counts, k, scores),
         mode=mode,
         label=cls,
         label_name=explanation.class_names[cls],
         ranking=order,
         counts=counts,
     )
+
+
+def curve_counts(n_segments: int, steps: int | None = None) -> np.ndarray:
+    """How many superpixels a curve hides (or reveals) at each step: int64 (s+1,), from 0 to K, increasing.
+
+    steps: s (None = one step per superpixel, s = K); step i changes round(i K / s) superpixels (repeats
+    dropped, so a curve never has more than K + 1 points)."""
+    k = int(n_segments)
+    s = k if steps is None else steps
+    if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1:
+        raise ValueError(f"steps must be a positive integer or None; got {steps!r}")
+    return np.unique(np.round(np.arange(int(s) + 1) * k / int(s)).astype(np.int64))
+
+
+def prefix_masks(order: np.ndarray, counts: np.ndarray, mode: Mode = "deletion") -> np.ndarray:
+    """The masks of a curve: bool (s+1, K), True = visible.
+
+    order: int (K,) every superpixel once, best first; counts: int (s+1,) prefix lengths. ``deletion``: row i
+    hides the first counts[i] superpixels of the order; ``insertion``: row i shows only them."""
+    if mode not in ("deletion", "insertion"):
+        raise ValueError(f"mode must be 'deletion' or 'insertion'; got {mode!r}")
+    o = np.asarray(order, dtype=np.int64)
+    rank = np.empty(o.size, dtype=np.int64)  # rank[j] = position of superpixel j in the order
+    rank[o] = np.arange(o.size)
+    in_prefix = rank[None, :] < np.asarray(counts, dtype=np.int64)[:, None]
+    return ~in_prefix if mode == "deletion" else in_prefix
+
+
+def curve_area(counts: np.ndarray, n_segments: int, scores: np.ndarray) -> float:
+    """Area under a curve (trapezoid rule over the fractions counts / K in [0, 1]); in [0, 1] for probabilities."""
+    fractions = np.asarray(counts, dtype=np.float64) / int(n_segments)
+    y = np.asarray(scores, dtype=np.float64)
+    return float(np.sum(np.diff(fractions) * (y[1:] + y[:-1]) / 2.0))
 
 
 def flip_search(

@@ -2,11 +2,14 @@
 
 Protocol: docs/protocol.md. State lives in synced traits. The front end writes ``visible`` and ``rev``
 (and the view settings ``selected_label``, ``show_heatmap``, ``heatmap_opacity``, ``heatmap_method``,
-``top_k``); every message from it is validated
-in :meth:`LimeWidget.set_state`. A background thread scores the newest mask only (latest click wins) and
-writes ``scores``, ``surrogate``, ``history`` and ``scored_rev`` together. The thread holds only a weak
-reference to the widget and exits when the widget is closed or collected, or after it has been idle for
-``scorer_idle_s`` seconds (the next mask starts a new one).
+``top_k``, ``show_curve``, ``curve_ranking``, ``curve_mode``); every message from it is validated in
+:meth:`LimeWidget.set_state`. A mask whose scores are cached is answered at once; otherwise a background
+thread scores the newest mask only (latest click wins). Either way ``scores``, ``surrogate``, ``history`` and
+``scored_rev`` are written together. In idle time the same thread, in small batches that a click always
+pre-empts, scores the deletion/insertion curve on show (``curve``) and pre-scores the masks one click away
+from the current one, whose scores it sends to the front end (a ``scores`` message), so most clicks are
+answered from a cache. The thread holds only a weak reference to the widget and exits when the widget is
+closed or collected, or after it has been idle for ``scorer_idle_s`` seconds (the next job starts a new one).
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+import time
 import weakref
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import anywidget
 import numpy as np
@@ -27,7 +32,16 @@ from .explanation import Explanation
 from .images import display_size, encode_png, resize_image, resize_nearest
 from .pipeline import explain
 from .segmentation import boundary_mask
-from .sensitivity import MinimalFlip, minimal_flip
+from .sensitivity import (
+    MinimalFlip,
+    curve_area,
+    curve_counts,
+    minimal_flip,
+    prefix_masks,
+    random_ranking,
+    ranking_from_weights,
+)
+from .threads import on_jupyterhub
 
 log = logging.getLogger("lime_widget")
 STATIC = Path(__file__).parent / "static"
@@ -35,10 +49,26 @@ N_TOP_ROWS = 10
 CONFIDENCE_K = 5  # the top-k of the hover's "in the top 5 in N% of refits" and the panel's stability
 HISTORY_LIMIT = 200
 FRONT_END_TRAITS = frozenset(
-    {"visible", "rev", "selected_label", "show_heatmap", "heatmap_opacity", "heatmap_method", "top_k"}
+    {
+        "visible",
+        "rev",
+        "selected_label",
+        "show_heatmap",
+        "heatmap_opacity",
+        "heatmap_method",
+        "top_k",
+        "show_curve",
+        "curve_ranking",
+        "curve_mode",
+    }
 )
 #: The maps the heatmap can show: LIME's weights, or Grad-CAM averaged over each superpixel (``gradcam=True``).
 HEATMAP_METHODS = ("lime", "gradcam")
+#: The orders a curve can hide superpixels in: LIME's weights, Grad-CAM (``gradcam=True``), a random order.
+CURVE_RANKINGS = ("lime", "gradcam", "random")
+CURVE_MODES = ("deletion", "insertion")
+#: A curve has at most this many points (one per superpixel up to K = 100; evenly spaced counts above).
+MAX_CURVE_POINTS = 101
 #: The heatmap's opacity over the photo when nobody chose one (the opacity slider, ``heatmap_opacity``).
 DEFAULT_HEATMAP_OPACITY = 0.45
 MAX_SAFE_INTEGER = 2**53 - 1  # JavaScript's Number.MAX_SAFE_INTEGER: a larger rev cannot round-trip
@@ -49,46 +79,84 @@ class FrontEndNotBuiltError(RuntimeError):
     """The JavaScript bundle is missing (a source checkout where ``npm run build`` has not run)."""
 
 
-class _Jobs:
-    """The scorer's queue: only the newest ``(mask, rev)``. Shared by a widget and its scorer thread; it holds
-    no reference to the widget, so the thread never keeps the widget alive."""
+@dataclass
+class _CurveJob:
+    """A curve being scored: key (class id, ranking, mode); order: int64 (K,) the ranking, best first; counts:
+    int64 (s+1,) superpixels hidden (deletion) or shown (insertion) per point; masks: bool (s+1, K); scores:
+    float64 (s+1,) the class' model score per point, NaN until scored."""
 
-    def __init__(self) -> None:
-        self.cond = threading.Condition()
-        self.pending: tuple[tuple[bool, ...], int] | None = None
-        self.busy = False
-        self.closed = False
-        self.thread: threading.Thread | None = None
+    key: tuple[int, str, str]
+    order: np.ndarray
+    counts: np.ndarray
+    masks: np.ndarray
+    scores: np.ndarray
+    published: float = 0.0  # time.monotonic() of the last partial publication
+
+
+Work = Literal["click", "curve", "prescore"]
+
+
+@dataclass
+class _Jobs:
+    """The scorer's queue, shared by a widget and its scorer thread; it holds no reference to the widget, so
+    the thread never keeps the widget alive. Priority: the newest click (only the newest ``(mask, rev)``), then
+    the curve on show, then the masks to pre-score (best first)."""
+
+    cond: threading.Condition = field(default_factory=threading.Condition)
+    pending: tuple[tuple[bool, ...], int] | None = None
+    curve: _CurveJob | None = None
+    prescore: list[np.ndarray] = field(default_factory=list)
+    busy: Work | None = None  # what the thread is doing now
+    closed: bool = False
+    thread: threading.Thread | None = None
+
+    def has_work(self) -> bool:
+        return self.pending is not None or self.curve is not None or bool(self.prescore)
 
     def close(self) -> None:
         with self.cond:
             self.closed = True
             self.pending = None
+            self.curve = None
+            self.prescore = []
             self.cond.notify_all()
 
 
-def _score_loop(ref: weakref.ReferenceType[LimeWidget], jobs: _Jobs, idle_s: float) -> None:
-    """The scorer thread: takes the newest mask, scores it through the widget (held only while scoring)."""
+def _score_loop(ref: weakref.ReferenceType[LimeWidget], jobs: _Jobs, idle_s: float, batch: int) -> None:
+    """The scorer thread: takes the newest click, else one batch of the curve, else one batch of pre-scoring,
+    and runs it through the widget (held only while working). Background work comes in batches of ``batch``
+    masks so that a click waits for one small batch at most."""
     while True:
         with jobs.cond:
-            jobs.cond.wait_for(lambda: jobs.pending is not None or jobs.closed, timeout=idle_s)
-            if jobs.closed or jobs.pending is None:  # closed, collected (finalizer) or idle: end this thread
+            jobs.cond.wait_for(lambda: jobs.has_work() or jobs.closed, timeout=idle_s)
+            if jobs.closed or not jobs.has_work():  # closed, collected (finalizer) or idle: end this thread
                 if jobs.thread is threading.current_thread():
                     jobs.thread = None
                 return
-            mask_t, rev = jobs.pending
+            click, curve, masks = jobs.pending, None, []
             jobs.pending = None
-            jobs.busy = True
+            if click is not None:
+                jobs.busy = "click"
+            elif jobs.curve is not None:
+                curve = jobs.curve
+                jobs.busy = "curve"
+            else:
+                masks, jobs.prescore = jobs.prescore[:batch], jobs.prescore[batch:]
+                jobs.busy = "prescore"
         try:
             widget = ref()
             if widget is None:
                 jobs.close()
+            elif click is not None:
+                widget._score_and_publish(*click)
+            elif curve is not None:
+                widget._advance_curve(curve, batch)
             else:
-                widget._score_and_publish(mask_t, rev)
+                widget._prescore(masks)
         finally:
             widget = None  # never hold the widget while waiting
             with jobs.cond:
-                jobs.busy = False
+                jobs.busy = None
                 jobs.cond.notify_all()
 
 
@@ -107,6 +175,16 @@ class LimeWidget(anywidget.AnyWidget):
     rank correlation and top-5 overlap. Needs captum (``pip install "lime-widget[gradcam]"``) and a
     :class:`~lime_widget.classifiers.TorchClassifier`; ``gradcam_layer`` picks the layer (default: the last
     ``Conv2d``).
+
+    Curves: ``w.show_curve = True`` (or opening *Curve* in the view) scores the deletion curve of the tracked
+    class for the ranking ``curve_ranking`` ("lime", "gradcam" with ``gradcam=True``, or "random": a
+    permutation seeded by the explanation's seed) and ``curve_mode`` ("deletion" or "insertion") in the
+    background, in batches, and publishes it in ``curve`` as it grows; finished curves are kept.
+
+    prescore: after each mask the front end sends, score the masks one click away (hide / keep the top k,
+    invert, then every single toggle, largest weights first; at most ``prescore_limit``) in idle time and send
+    their scores to the front end, so those clicks show the model's score at once. None (default): on, except
+    in a server JupyterHub spawned, where kernels share the CPU. Settable later (``w.prescore = False``).
     """
 
     #: seconds the scorer thread waits for a new mask before it exits (the next mask starts a new thread)
@@ -115,6 +193,10 @@ class LimeWidget(anywidget.AnyWidget):
     close_join_s: float = 1.0
     #: forward passes the "find smallest flip" button may spend (``minimal_flip``'s budget)
     flip_budget: int = 2000
+    #: masks per forward pass of background work (curves, pre-scoring): a click waits for one batch at most
+    background_batch: int = 2
+    #: the most masks pre-scored after one click
+    prescore_limit: int = 160
 
     # The bundle, as synced strings read per widget. Not class-level Paths: anywidget would wrap those in a
     # FileContents whose ``changed`` signal holds a strong reference to every widget ever made, so that no
@@ -147,6 +229,12 @@ class LimeWidget(anywidget.AnyWidget):
     history = traitlets.List(traitlets.Dict()).tag(sync=True)
     #: the last smallest-flip search: {} before any; {"state": "running", "label"}; {"state": "done", ...}
     flip = traitlets.Dict().tag(sync=True)
+    #: whether the deletion/insertion curve is shown (and so scored)
+    show_curve = traitlets.Bool(False).tag(sync=True)
+    curve_ranking = traitlets.Unicode("lime").tag(sync=True)
+    curve_mode = traitlets.Enum(CURVE_MODES, "deletion").tag(sync=True)
+    #: the curve on show: {} before any; see docs/protocol.md
+    curve = traitlets.Dict().tag(sync=True)
 
     def __init__(
         self,
@@ -156,6 +244,7 @@ class LimeWidget(anywidget.AnyWidget):
         cache_size: int = 512,
         gradcam: bool = False,
         gradcam_layer: Any = None,
+        prescore: bool | None = None,
     ) -> None:
         if not isinstance(explanation, Explanation):
             raise TypeError(f"LimeWidget needs a lime_widget.Explanation; got {type(explanation).__name__}")
@@ -163,6 +252,8 @@ class LimeWidget(anywidget.AnyWidget):
             raise ValueError("the explanation has no model to re-score with; use LimeWidget(exp.with_model(model))")
         if not isinstance(gradcam, bool):
             raise TypeError(f"gradcam must be True or False; got {gradcam!r}")
+        if prescore is not None and not isinstance(prescore, bool):
+            raise TypeError(f"prescore must be True, False or None (automatic); got {prescore!r}")
         if not (STATIC / "widget.js").exists():
             raise FrontEndNotBuiltError(
                 f"the widget's JavaScript bundle is missing ({STATIC / 'widget.js'}); in a source checkout run "
@@ -171,6 +262,7 @@ class LimeWidget(anywidget.AnyWidget):
         exp = explanation
         cams = _gradcam_scores(exp, gradcam_layer) if gradcam else {}
         self._exp = exp
+        self._cams = cams
         self._original = exp.probabilities.copy()
         self._original_top = np.argsort(-self._original, kind="stable")[:N_TOP_ROWS].tolist()
         self._jobs = _Jobs()
@@ -178,14 +270,23 @@ class LimeWidget(anywidget.AnyWidget):
         self._finalizer = weakref.finalize(self, self._jobs.close)
         self._state_lock = threading.RLock()
         self._forward_passes = 0
+        self._background_passes = 0
         self._from_front_end = False
         self._rejected_rev = -1  # the rev at the last rejected front-end message: its error stays until a newer rev
         self._cache_size = int(cache_size)
+        self._cache_lock = threading.Lock()  # the scorer thread fills the cache; the comm thread reads it too
         self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
-        self._cache[np.packbits(np.ones(exp.n_segments, dtype=bool)).tobytes()] = self._original
+        self._cache[_key(np.ones(exp.n_segments, dtype=bool))] = self._original
+        self._sent: set[bytes] = set()  # masks whose scores the front end was sent
+        self._curves: dict[tuple[int, str, str], dict[str, Any]] = {}  # finished curves
         self._last_probs = self._original
+        self._last_mask = np.ones(exp.n_segments, dtype=bool)
+        self._view_seen = False  # a view has sent a mask: someone may click, so pre-scoring is worth it
+        self.prescore = (not on_jupyterhub()) if prescore is None else prescore
         super().__init__(**explanation_state(exp, max_display_side=max_display_side, gradcam_scores=cams))
         self.observe(self._on_mask_change, names=["visible", "rev"])
+        self.observe(self._on_curve_change, names=["show_curve", "curve_ranking", "curve_mode", "selected_label"])
+        self.observe(self._on_ranking_change, names=["selected_label", "top_k", "heatmap_method"])
         self.on_msg(self._on_custom_message)
         self._flip_thread: threading.Thread | None = None
         _replace_in_cell(self)
@@ -220,15 +321,33 @@ class LimeWidget(anywidget.AnyWidget):
 
     @property
     def forward_passes(self) -> int:
-        """How many masks were sent to the model (cache hits excluded)."""
+        """How many masks shown in the widget were sent to the model (cache hits and background work excluded)."""
         return self._forward_passes
 
-    def wait_idle(self, timeout: float = 30.0) -> bool:
+    @property
+    def background_passes(self) -> int:
+        """How many masks the background work (curves, pre-scoring) sent to the model."""
+        return self._background_passes
+
+    @property
+    def rankings(self) -> tuple[str, ...]:
+        """The orders a curve can use: ``("lime", "random")``, plus ``"gradcam"`` with ``gradcam=True``."""
+        return ("lime", "gradcam", "random") if self._cams else ("lime", "random")
+
+    def wait_idle(self, timeout: float = 30.0, *, background: bool = False) -> bool:
         """Block until the newest mask is scored (or timeout seconds pass). Returns True when idle; at once
-        after :meth:`close`."""
+        after :meth:`close`. background=True also waits for the curve and the pre-scoring to finish."""
         jobs = self._jobs
+
+        def idle() -> bool:
+            if jobs.closed:
+                return True
+            if background:
+                return not jobs.has_work() and jobs.busy is None
+            return jobs.pending is None and jobs.busy != "click"
+
         with jobs.cond:
-            return jobs.cond.wait_for(lambda: jobs.closed or (jobs.pending is None and not jobs.busy), timeout=timeout)
+            return jobs.cond.wait_for(idle, timeout=timeout)
 
     @property
     def scorer_thread(self) -> threading.Thread | None:
@@ -279,7 +398,8 @@ class LimeWidget(anywidget.AnyWidget):
         """Apply state sent by the front end, after validating it.
 
         The front end may write only ``visible`` + ``rev`` (a new mask with a newer revision; an exact repeat of
-        the current pair is ignored), ``selected_label``, ``show_heatmap``, ``heatmap_opacity`` and ``top_k``. Anything else, and any
+        the current pair is ignored), ``selected_label``, ``show_heatmap``, ``heatmap_opacity``,
+        ``heatmap_method``, ``top_k``, ``show_curve``, ``curve_ranking`` and ``curve_mode``. Anything else, and any
         bad value, is dropped; the rest of the message is applied, the problem is shown in ``error`` (status
         "error") and the kernel's true values are re-sent.
         """
@@ -380,6 +500,15 @@ class LimeWidget(anywidget.AnyWidget):
                 problems.append(f"top_k must be an integer between 1 and {k}; got {_describe(t)}")
                 data.pop("top_k")
                 resend.add("top_k")
+        if "show_curve" in data and not isinstance(data["show_curve"], bool):
+            problems.append(f"show_curve must be true or false; got {_describe(data['show_curve'])}")
+            data.pop("show_curve")
+            resend.add("show_curve")
+        for name, allowed in (("curve_ranking", self.rankings), ("curve_mode", CURVE_MODES)):
+            if name in data and (not isinstance(data[name], str) or data[name] not in allowed):
+                problems.append(f"{name} must be one of {list(allowed)}; got {_describe(data[name])}")
+                data.pop(name)
+                resend.add(name)
         return data, problems, resend
 
     def _reject(self, problems: list[str], resend: set[str]) -> None:
@@ -399,6 +528,16 @@ class LimeWidget(anywidget.AnyWidget):
         if value not in self.heatmap_methods:
             raise traitlets.TraitError(
                 f"heatmap_method {value!r} is not available; this widget has {list(self.heatmap_methods)} "
+                "(make it with gradcam=True for Grad-CAM)"
+            )
+        return str(value)
+
+    @traitlets.validate("curve_ranking")
+    def _validate_curve_ranking(self, proposal: dict[str, Any]) -> str:
+        value = proposal["value"]
+        if value not in self.rankings:
+            raise traitlets.TraitError(
+                f"curve_ranking {value!r} is not available; this widget has {list(self.rankings)} "
                 "(make it with gradcam=True for Grad-CAM)"
             )
         return str(value)
@@ -424,25 +563,40 @@ class LimeWidget(anywidget.AnyWidget):
             # Only the rev observer enqueues: a front-end message changes visible and rev together (both observers
             # fire, after the whole message), and Python code that sets the mask gets a new rev here.
             if not self._from_front_end:
-                self.rev = self.rev + 1  # so the view never shows a stale score
+                with self._state_lock:
+                    self.rev = self.rev + 1  # so the view never shows a stale score
             return
+        mask = np.fromiter((bool(x) for x in self.visible), dtype=bool, count=len(self.visible))
+        rev = int(self.rev)
+        if self._from_front_end:
+            self._view_seen = True
         jobs = self._jobs
+        cached = self._cached(mask)
         with jobs.cond:
             if jobs.closed:
                 return
-            jobs.pending = (tuple(bool(x) for x in self.visible), int(self.rev))
-            if jobs.thread is None:
-                jobs.thread = threading.Thread(
-                    target=_score_loop,
-                    args=(weakref.ref(self), jobs, float(self.scorer_idle_s)),
-                    name="lime-widget-scorer",
-                    daemon=True,
-                )
-                jobs.thread.start()
-            jobs.cond.notify_all()
-        if self.status != "scoring":
+            # A newer mask supersedes any waiting one; a cached one is answered here, without the thread.
+            jobs.pending = None if cached is not None else (tuple(mask.tolist()), rev)
+            if cached is None:
+                self._wake()
+        if cached is not None:
+            self._publish(mask, rev, cached)
+        elif self.status != "scoring":
             with self._state_lock:
                 self.status = "scoring"
+
+    def _wake(self) -> None:
+        """Start the scorer thread if none runs, and wake it. Call with ``self._jobs.cond`` held."""
+        jobs = self._jobs
+        if jobs.thread is None:
+            jobs.thread = threading.Thread(
+                target=_score_loop,
+                args=(weakref.ref(self), jobs, float(self.scorer_idle_s), max(1, int(self.background_batch))),
+                name="lime-widget-scorer",
+                daemon=True,
+            )
+            jobs.thread.start()
+        jobs.cond.notify_all()
 
     def _score_and_publish(self, mask_t: tuple[bool, ...], rev: int) -> None:
         """Run in the scorer thread: score one mask and publish it unless a newer one is waiting."""
@@ -457,17 +611,29 @@ class LimeWidget(anywidget.AnyWidget):
             log.exception("scoring failed")
             self._report(f"scoring failed: {type(err).__name__}: {err}")
 
+    def _cached(self, mask: np.ndarray) -> np.ndarray | None:
+        key = _key(mask)
+        with self._cache_lock:
+            probs = self._cache.get(key)
+            if probs is not None:
+                self._cache.move_to_end(key)
+            return probs
+
+    def _remember(self, masks: np.ndarray, probs: np.ndarray) -> None:
+        """Cache the scores probs (n, C) of masks bool (n, K)."""
+        with self._cache_lock:
+            for m, p in zip(masks, probs, strict=True):
+                self._cache[_key(m)] = p
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+
     def _score(self, mask: np.ndarray) -> np.ndarray:
-        key = np.packbits(mask).tobytes()
-        cached = self._cache.get(key)
+        cached = self._cached(mask)
         if cached is not None:
-            self._cache.move_to_end(key)
             return cached
         self._forward_passes += 1
         probs = self._exp.rescore(mask)
-        self._cache[key] = probs
-        while len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+        self._remember(mask[None], probs[None])
         return probs
 
     def _publish(self, mask: np.ndarray, rev: int, probs: np.ndarray) -> None:
@@ -480,20 +646,225 @@ class LimeWidget(anywidget.AnyWidget):
             "change": float(probs[label] - self._original[label]),
             "top": self._exp.class_names[int(np.argmax(probs))],
         }
-        self._last_probs = probs
-        with self._state_lock, self.hold_sync():
-            self.scores = self._rows(probs)
-            self.surrogate = [self._exp.surrogate_prediction(mask, c) for c in self._exp.top_labels]
-            self.history = [*self.history, entry][-HISTORY_LIMIT:]
-            if rev > self._rejected_rev:  # a rejected message's error stays until a newer mask is scored
-                self.error = ""
-                self.status = "ready"
-            else:
-                self.status = "error"
-            self.scored_rev = rev
+        with self._state_lock:
+            if rev != self.rev:  # a newer mask came meanwhile (and was answered, or is queued): never go back
+                return
+            self._last_probs = probs
+            self._last_mask = mask
+            with self.hold_sync():
+                self.scores = self._rows(probs)
+                self.surrogate = [self._exp.surrogate_prediction(mask, c) for c in self._exp.top_labels]
+                self.history = [*self.history, entry][-HISTORY_LIMIT:]
+                if rev > self._rejected_rev:  # a rejected message's error stays until a newer mask is scored
+                    self.error = ""
+                    self.status = "ready"
+                else:
+                    self.status = "error"
+                self.scored_rev = rev
+        self._plan_prescore()
 
     def _rows(self, probs: np.ndarray) -> list[dict[str, Any]]:
         return _score_rows(self._exp, probs, self._original_top)
+
+    # ------------------------------------------------------------------ pre-scoring
+    def _ranking_scores(self, method: str | None = None) -> np.ndarray:
+        """The per-superpixel scores the top-k actions rank by: (K,) LIME weights or Grad-CAM of the tracked
+        class (NaN: no score), for the map on show (or ``method``)."""
+        label = int(self.selected_label)
+        if (method or self.heatmap_method) == "gradcam" and label in self._cams:
+            return np.asarray(self._cams[label], dtype=np.float64)
+        return np.asarray(self._exp.weights(label), dtype=np.float64)
+
+    def neighbours(self, mask: Any = None) -> np.ndarray:
+        """The masks one click away from ``mask`` (default: the mask scored last), most likely first:
+        bool (n, K). Hide the top k, keep the top k (by the map on show, as the view's buttons), invert, then
+        each single toggle, superpixels of larger |weight| first. At most ``prescore_limit``, without repeats."""
+        m = self._last_mask if mask is None else np.asarray(mask, dtype=bool)
+        if m.shape != (self.n_segments,):
+            raise ValueError(f"mask must have one entry per superpixel, shape ({self.n_segments},); got {m.shape}")
+        scores = self._ranking_scores()
+        top = _top_k_positive(scores, int(self.top_k))
+        hide_top = np.ones_like(m)
+        hide_top[top] = False
+        keep_top = np.zeros_like(m)
+        keep_top[top] = True
+        order = np.argsort(
+            -np.abs(np.nan_to_num(np.asarray(self._exp.weights(int(self.selected_label))))), kind="stable"
+        )
+        toggles = np.repeat(m[None], order.size, axis=0)
+        toggles[np.arange(order.size), order] = ~m[order]
+        out, seen = [], {_key(m)}
+        for cand in [hide_top, keep_top, ~m, *toggles]:
+            key = _key(cand)
+            if key not in seen:
+                seen.add(key)
+                out.append(cand)
+            if len(out) >= max(0, int(self.prescore_limit)):
+                break
+        return np.array(out, dtype=bool).reshape(len(out), m.size)
+
+    def _plan_prescore(self) -> None:
+        """Queue the masks one click away from the mask scored last (replacing the last plan); send the view
+        the scores of those already cached. Only once a view has sent a mask: without one nobody clicks."""
+        if not self.prescore or not self._view_seen:
+            return
+        try:
+            todo, known, known_probs = [], [], []
+            for cand in self.neighbours():
+                probs = self._cached(cand)
+                if probs is None:
+                    todo.append(cand)
+                elif _key(cand) not in self._sent:
+                    known.append(cand)
+                    known_probs.append(probs)
+            if known:
+                self._send_scores(np.array(known), np.array(known_probs))
+        except Exception as err:
+            log.exception("planning the pre-scoring failed")
+            self._report(f"pre-scoring failed: {type(err).__name__}: {err}")
+            return
+        jobs = self._jobs
+        with jobs.cond:
+            if jobs.closed:
+                return
+            jobs.prescore = todo
+            if todo:
+                self._wake()
+
+    def _prescore(self, masks: list[np.ndarray]) -> None:
+        """Run in the scorer thread: score one batch of masks one click away and send the scores to the view."""
+        m = np.array([x for x in masks if self._cached(x) is None], dtype=bool)
+        if not m.size:
+            return
+        try:
+            probs = self._exp.rescore_many(m, batch_size=len(m))
+        except Exception as err:
+            log.exception("pre-scoring failed")
+            with self._jobs.cond:
+                self._jobs.prescore = []
+            self._report(f"pre-scoring failed: {type(err).__name__}: {err}")
+            return
+        self._background_passes += len(m)
+        self._remember(m, probs)
+        self._send_scores(m, probs)
+
+    def _send_scores(self, masks: np.ndarray, probs: np.ndarray) -> None:
+        """Send the view the model's scores of masks bool (n, K) (probs (n, C)), as a ``scores`` message."""
+        entries = [
+            {"hidden": [int(i) for i in np.flatnonzero(~m)], "scores": self._rows(p)}
+            for m, p in zip(masks, probs, strict=True)
+        ]
+        if len(self._sent) > 4 * self._cache_size:  # bounded: forget, at worst a mask is sent twice
+            self._sent.clear()
+        self._sent.update(_key(m) for m in masks)
+        self.send({"type": "scores", "entries": entries})
+
+    def _on_ranking_change(self, _change: dict[str, Any]) -> None:
+        """The top-k masks depend on the class, k and the map on show: plan the pre-scoring again."""
+        self._plan_prescore()
+
+    # ------------------------------------------------------------------ curves
+    def _curve_order(self, label: int, ranking: str) -> np.ndarray:
+        """The ranking of a curve: int64 (K,) superpixel ids, best first."""
+        if ranking == "random":
+            return random_ranking(self._exp.n_segments, self._exp.seed)
+        if ranking == "gradcam":
+            return ranking_from_weights(np.asarray(self._cams[label], dtype=np.float64))
+        return ranking_from_weights(self._exp.weights(label))
+
+    def _curve_state(self, job: _CurveJob, state: str) -> dict[str, Any]:
+        label, ranking, mode = job.key
+        done = state == "done"
+        return {
+            "state": state,
+            "label": label,
+            "label_name": self._exp.class_names[label],
+            "ranking": ranking,
+            "mode": mode,
+            "order": [int(i) for i in job.order],
+            "counts": [int(c) for c in job.counts],
+            "scores": [None if np.isnan(x) else float(x) for x in job.scores],
+            "area": curve_area(job.counts, self._exp.n_segments, job.scores) if done else None,
+            "message": "",
+        }
+
+    def _on_curve_change(self, _change: dict[str, Any]) -> None:
+        """Show the finished curve for (class, ranking, mode), or start scoring it in the background."""
+        with self._state_lock:  # the scorer publishes curves under this lock too: the newest request wins
+            self._request_curve()
+
+    def _request_curve(self) -> None:
+        jobs = self._jobs
+        if not self.show_curve:
+            with jobs.cond:
+                jobs.curve = None
+            return
+        key = (int(self.selected_label), str(self.curve_ranking), str(self.curve_mode))
+        if key in self._curves:
+            with jobs.cond:
+                jobs.curve = None
+            self.curve = self._curves[key]
+            return
+        with jobs.cond:
+            if jobs.curve is not None and jobs.curve.key == key:
+                return
+        order = self._curve_order(key[0], key[1])
+        counts = curve_counts(self._exp.n_segments, min(self._exp.n_segments, MAX_CURVE_POINTS - 1))
+        masks = prefix_masks(order, counts, key[2])  # type: ignore[arg-type]
+        job = _CurveJob(key, order, counts, masks, np.full(len(counts), np.nan))
+        for i, m in enumerate(masks):  # the points already scored are shown at once
+            probs = self._cached(m)
+            if probs is not None:
+                job.scores[i] = probs[key[0]]
+        self.curve = self._curve_state(job, "running")
+        with jobs.cond:
+            if jobs.closed:
+                return
+            jobs.curve = job
+            self._wake()
+
+    def _advance_curve(self, job: _CurveJob, batch: int) -> None:
+        """Run in the scorer thread: fill the curve's cached points, score up to ``batch`` more, publish."""
+        label = job.key[0]
+        try:
+            todo = [int(i) for i in np.flatnonzero(np.isnan(job.scores))]
+            new = []
+            for i in todo:
+                probs = self._cached(job.masks[i])
+                if probs is None:
+                    new.append(i)
+                else:
+                    job.scores[i] = probs[label]
+            new = new[:batch]
+            if new:
+                m = job.masks[new]
+                probs = self._exp.rescore_many(m, batch_size=len(new))
+                self._background_passes += len(new)
+                self._remember(m, probs)
+                self._send_scores(m, probs)
+                job.scores[new] = probs[:, label]
+        except Exception as err:
+            log.exception("scoring the curve failed")
+            with self._state_lock:
+                with self._jobs.cond:
+                    current = self._jobs.curve is job
+                    if current:
+                        self._jobs.curve = None
+                if current:
+                    self.curve = {**self._curve_state(job, "error"), "message": f"{type(err).__name__}: {err}"}
+            return
+        done = not np.isnan(job.scores).any()
+        if done:
+            self._curves[job.key] = self._curve_state(job, "done")
+        with self._state_lock:
+            with self._jobs.cond:
+                current = self._jobs.curve is job
+                if done and current:
+                    self._jobs.curve = None
+            now = time.monotonic()
+            if current and (done or now - job.published >= 0.15):  # partial curves at most ~7 times a second
+                job.published = now
+                self.curve = self._curves[job.key] if done else self._curve_state(job, "running")
 
     # ------------------------------------------------------------------ smallest flip
     def find_flip(self, *, wait: bool = False, timeout: float | None = None) -> MinimalFlip | None:
@@ -596,6 +967,10 @@ SHARED_TRAITS = (
     "error",
     "history",
     "flip",
+    "show_curve",
+    "curve_ranking",
+    "curve_mode",
+    "curve",
 )
 
 
@@ -652,6 +1027,10 @@ def explanation_html(exp: Explanation, path: str | Path, *, max_display_side: in
         "error": "",
         "history": [],
         "flip": {},
+        "show_curve": False,
+        "curve_ranking": "lime",
+        "curve_mode": "deletion",
+        "curve": {},
         **explanation_state(exp, max_display_side=max_display_side),
     }
     return _write_html(state, path, title=f"lime_widget: {exp.class_names[int(exp.top_labels[0])]}")
@@ -805,6 +1184,20 @@ def _gradcam_scores(exp: Explanation, layer: Any) -> dict[int, np.ndarray]:
     }
 
 
+def _key(mask: np.ndarray) -> bytes:
+    """Cache key of a mask bool (K,)."""
+    return np.packbits(mask).tobytes()
+
+
+def _top_k_positive(scores: np.ndarray, k: int) -> np.ndarray:
+    """Ids of the k largest strictly positive scores, largest first, ties to the lower id: the superpixels
+    the view's *hide / keep top k* buttons pick (js/src/core/masks.ts topKPositive). (K,) -> int64 (<= k,)."""
+    s = np.asarray(scores, dtype=np.float64)
+    ids = np.flatnonzero(s > 0)  # NaN is not > 0
+    ids = ids[np.lexsort((ids, -s[ids]))]
+    return ids[: max(0, int(k))].astype(np.int64)
+
+
 def _finite_or_none(x: float) -> float | None:
     return float(x) if np.isfinite(x) else None
 
@@ -885,16 +1278,19 @@ def explore(
     max_display_side: int = 512,
     gradcam: bool = False,
     gradcam_layer: Any = None,
+    prescore: bool | None = None,
     **explain_kwargs: Any,
 ) -> LimeWidget:
     """Explain ``image`` with ``model`` (same arguments as :func:`lime_widget.explain`) and return the widget.
 
     gradcam=True adds Grad-CAM on the same superpixels (a heatmap switch and the agreement with LIME; see
     :class:`LimeWidget`). It is checked before the explanation runs: captum must be installed and the model
-    a torch module or :class:`~lime_widget.classifiers.TorchClassifier`.
+    a torch module or :class:`~lime_widget.classifiers.TorchClassifier`. prescore: see :class:`LimeWidget`.
     """
     if not isinstance(gradcam, bool):
         raise TypeError(f"gradcam must be True or False; got {gradcam!r}")
+    if prescore is not None and not isinstance(prescore, bool):
+        raise TypeError(f"prescore must be True, False or None (automatic); got {prescore!r}")
     if gradcam:
         from .class_activation import _import_captum
         from .classifiers import TorchClassifier
@@ -913,4 +1309,5 @@ def explore(
         max_display_side=max_display_side,
         gradcam=gradcam,
         gradcam_layer=gradcam_layer,
+        prescore=prescore,
     )

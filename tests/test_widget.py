@@ -30,7 +30,7 @@ class SlowCounting:
         return np.stack([1 - p1, p1], axis=1)
 
 
-def make_widget(delay: float = 0.0) -> tuple[LimeWidget, SlowCounting]:
+def make_widget(delay: float = 0.0, *, prescore: bool = False) -> tuple[LimeWidget, SlowCounting]:
     fn = SlowCounting()
     clf = lw.FunctionClassifier(fn, class_names=["dark", "bright"])
     exp = lw.explain(
@@ -38,7 +38,7 @@ def make_widget(delay: float = 0.0) -> tuple[LimeWidget, SlowCounting]:
     )
     fn.delay = delay
     fn.calls = 0
-    return LimeWidget(exp), fn
+    return LimeWidget(exp, prescore=prescore), fn
 
 
 def front_end_toggle(w: LimeWidget, seg: int) -> None:

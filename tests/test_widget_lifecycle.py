@@ -40,7 +40,7 @@ def explanation() -> lw.Explanation:
 
 
 def make(exp: lw.Explanation, delay: float = 0.0, idle_s: float | None = None) -> LimeWidget:
-    w = LimeWidget(exp.with_model(lw.FunctionClassifier(Slow(delay), class_names=["dark", "bright"])))
+    w = LimeWidget(exp.with_model(lw.FunctionClassifier(Slow(delay), class_names=["dark", "bright"])), prescore=False)
     if idle_s is not None:
         w.scorer_idle_s = idle_s
     return w

@@ -41,6 +41,7 @@ OWNED = [
     "_view_module_version",
     "_view_name",
     "classes",
+    "curve",
     "flip",
     "error",
     "height",
@@ -203,6 +204,23 @@ def cases() -> list[Any]:
     }
     for name, m in bad_method.items():
         case(f"heatmap_method-{name}", {"heatmap_method": m}, "heatmap_method", {"heatmap_method"})
+    bad_curve_flag: dict[str, Any] = {"one": 1, "string": "true", "null": None, "list": [True]}
+    for name, on in bad_curve_flag.items():
+        case(f"show_curve-{name}", {"show_curve": on}, "show_curve", {"show_curve"})
+    # no gradcam=True: "lime" and "random" only
+    bad_ranking: dict[str, Any] = {
+        "gradcam-unavailable": "gradcam",
+        "upper": "LIME",
+        "unknown": "shap",
+        "int": 0,
+        "null": None,
+        "list": ["lime"],
+    }
+    for name, r in bad_ranking.items():
+        case(f"curve_ranking-{name}", {"curve_ranking": r}, "curve_ranking", {"curve_ranking"})
+    bad_mode: dict[str, Any] = {"unknown": "removal", "upper": "Deletion", "int": 1, "null": None, "dict": {}}
+    for name, m in bad_mode.items():
+        case(f"curve_mode-{name}", {"curve_mode": m}, "curve_mode", {"curve_mode"})
     # ---- fields that do not exist
     for key in ["n_segments", "foo", "", "__class__", "_trait_values", "keys", "comm", "_jobs", "explanation"]:
         case(f"unknown-{key or 'empty'}", {key: 1}, repr(key), set())
@@ -228,7 +246,7 @@ def explanation() -> tuple[lw.Explanation, SlowCounting]:
 @pytest.fixture
 def widget(explanation: tuple[lw.Explanation, SlowCounting]) -> Iterator[tuple[LimeWidget, SlowCounting]]:
     exp, fn = explanation
-    w = LimeWidget(exp)
+    w = LimeWidget(exp, prescore=False)
     w.set_state({"visible": toggled(5), "rev": 1})
     w.set_state({"visible": [True] * K, "rev": START_REV})
     assert w.wait_idle(10)
@@ -388,7 +406,7 @@ def wait_until(predicate: Any, timeout: float = 2.0) -> bool:
 
 def test_close_stops_the_thread_and_wait_idle_returns_at_once(explanation):
     exp, fn = explanation
-    w = LimeWidget(exp)
+    w = LimeWidget(exp, prescore=False)
     fn.delay = 0.5
     try:
         w.set_state({"visible": toggled(11), "rev": 1})
@@ -416,7 +434,7 @@ def forget(w: LimeWidget) -> None:
 
 def test_a_closed_widget_can_be_collected(explanation):
     exp, _ = explanation
-    w = LimeWidget(exp)
+    w = LimeWidget(exp, prescore=False)
     w.set_state({"visible": toggled(14), "rev": 1})
     assert w.wait_idle(10)
     w.close()
@@ -430,7 +448,7 @@ def test_a_garbage_collected_widget_stops_its_thread(explanation, in_flight):
     exp, fn = explanation
     fn.delay = 0.3 if in_flight else 0.0
     try:
-        w = LimeWidget(exp)
+        w = LimeWidget(exp, prescore=False)
         w.set_state({"visible": toggled(13), "rev": 1})
         if not in_flight:
             assert w.wait_idle(10)
@@ -451,7 +469,7 @@ def test_a_rerun_cell_leaves_no_thread_behind(explanation):
     before = {t for t in threading.enumerate() if t.name == "lime-widget-scorer"}
     widgets = []
     for i in range(5):
-        w = LimeWidget(exp)
+        w = LimeWidget(exp, prescore=False)
         w.scorer_idle_s = 0.2
         w.set_state({"visible": toggled(i), "rev": 1})
         assert w.wait_idle(10)
