@@ -3,13 +3,14 @@
 Protocol: docs/protocol.md. State lives in synced traits. The front end writes ``visible`` and ``rev``
 (and the view settings ``selected_label``, ``show_heatmap``, ``heatmap_opacity``, ``heatmap_method``,
 ``top_k``, ``show_curve``, ``curve_ranking``, ``curve_mode``); every message from it is validated in
-:meth:`LimeWidget.set_state`. A mask whose scores are cached is answered at once; otherwise a background
+:meth:`LimeWidget.set_state`. A mask whose scores are cached is answered at once; otherwise the scorer
 thread scores the newest mask only (latest click wins). Either way ``scores``, ``surrogate``, ``history`` and
-``scored_rev`` are written together. In idle time the same thread, in small batches that a click always
-pre-empts, scores the deletion/insertion curve on show (``curve``) and pre-scores the masks one click away
-from the current one, whose scores it sends to the front end (a ``scores`` message), so most clicks are
-answered from a cache. The thread holds only a weak reference to the widget and exits when the widget is
-closed or collected, or after it has been idle for ``scorer_idle_s`` seconds (the next job starts a new one).
+``scored_rev`` are written together. A second thread, at the lowest CPU priority and never while a click
+waits or is being scored, does the background work in small batches: the deletion/insertion curve on show
+(``curve``) and the pre-scoring of the masks one click away from the current one, whose scores it sends to
+the front end (a ``scores`` message), so most clicks are answered at once. The threads hold only a weak
+reference to the widget and exit when the widget is closed or collected, or after ``scorer_idle_s`` seconds
+without work (the next job starts a new one).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import anywidget
 import numpy as np
@@ -93,25 +94,25 @@ class _CurveJob:
     published: float = 0.0  # time.monotonic() of the last partial publication
 
 
-Work = Literal["click", "curve", "prescore"]
-
-
 @dataclass
 class _Jobs:
-    """The scorer's queue, shared by a widget and its scorer thread; it holds no reference to the widget, so
-    the thread never keeps the widget alive. Priority: the newest click (only the newest ``(mask, rev)``), then
-    the curve on show, then the masks to pre-score (best first)."""
+    """The work of a widget's two threads, shared with them; it holds no reference to the widget, so the threads
+    never keep the widget alive. The scorer thread takes the newest click only (only the newest ``(mask, rev)``
+    is kept). The background thread takes the curve on show, else the masks to pre-score (best first), and
+    never starts a batch while a click waits or is being scored."""
 
     cond: threading.Condition = field(default_factory=threading.Condition)
     pending: tuple[tuple[bool, ...], int] | None = None
     curve: _CurveJob | None = None
     prescore: list[np.ndarray] = field(default_factory=list)
-    busy: Work | None = None  # what the thread is doing now
+    click_busy: bool = False
+    background_busy: bool = False
     closed: bool = False
-    thread: threading.Thread | None = None
+    thread: threading.Thread | None = None  # the scorer
+    background: threading.Thread | None = None
 
-    def has_work(self) -> bool:
-        return self.pending is not None or self.curve is not None or bool(self.prescore)
+    def has_background_work(self) -> bool:
+        return self.curve is not None or bool(self.prescore)
 
     def close(self) -> None:
         with self.cond:
@@ -122,41 +123,81 @@ class _Jobs:
             self.cond.notify_all()
 
 
-def _score_loop(ref: weakref.ReferenceType[LimeWidget], jobs: _Jobs, idle_s: float, batch: int) -> None:
-    """The scorer thread: takes the newest click, else one batch of the curve, else one batch of pre-scoring,
-    and runs it through the widget (held only while working). Background work comes in batches of ``batch``
-    masks so that a click waits for one small batch at most."""
+def _score_loop(ref: weakref.ReferenceType[LimeWidget], jobs: _Jobs, idle_s: float) -> None:
+    """The scorer thread: takes the newest click and scores it through the widget (held only while scoring)."""
     while True:
         with jobs.cond:
-            jobs.cond.wait_for(lambda: jobs.has_work() or jobs.closed, timeout=idle_s)
-            if jobs.closed or not jobs.has_work():  # closed, collected (finalizer) or idle: end this thread
+            jobs.cond.wait_for(lambda: jobs.pending is not None or jobs.closed, timeout=idle_s)
+            if jobs.closed or jobs.pending is None:  # closed, collected (finalizer) or idle: end this thread
                 if jobs.thread is threading.current_thread():
                     jobs.thread = None
                 return
-            click, curve, masks = jobs.pending, None, []
+            mask_t, rev = jobs.pending
             jobs.pending = None
-            if click is not None:
-                jobs.busy = "click"
-            elif jobs.curve is not None:
-                curve = jobs.curve
-                jobs.busy = "curve"
-            else:
-                masks, jobs.prescore = jobs.prescore[:batch], jobs.prescore[batch:]
-                jobs.busy = "prescore"
+            jobs.click_busy = True
         try:
             widget = ref()
             if widget is None:
                 jobs.close()
-            elif click is not None:
-                widget._score_and_publish(*click)
-            elif curve is not None:
-                widget._advance_curve(curve, batch)
             else:
-                widget._prescore(masks)
+                widget._score_and_publish(mask_t, rev)
         finally:
             widget = None  # never hold the widget while waiting
             with jobs.cond:
-                jobs.busy = None
+                jobs.click_busy = False
+                jobs.cond.notify_all()
+
+
+def _lower_priority() -> None:
+    """Give the calling thread the lowest CPU priority (Linux: threads are scheduled, and niced, one by one), so
+    that background work only uses CPU time nothing else wants: clicks, the kernel, the browser. The model's
+    worker threads this thread starts inherit it. Elsewhere, or when refused, nothing changes."""
+    import os
+
+    if sys.platform.startswith("linux") and hasattr(os, "setpriority"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        except OSError:  # pragma: no cover - a sandbox that forbids it
+            pass
+
+
+def _background_loop(ref: weakref.ReferenceType[LimeWidget], jobs: _Jobs, idle_s: float, batch: int) -> None:
+    """The background thread, at the lowest priority: one batch of the curve on show, else of the masks to
+    pre-score, at a time, and none while a click waits or is being scored."""
+    _lower_priority()
+    while True:
+        with jobs.cond:
+
+            def ready() -> bool:
+                return jobs.closed or (jobs.has_background_work() and jobs.pending is None and not jobs.click_busy)
+
+            if not jobs.cond.wait_for(ready, timeout=idle_s) and jobs.has_background_work() and not jobs.closed:
+                continue  # clicks kept it waiting: the work is still there
+            if jobs.closed or not jobs.has_background_work():  # closed or idle: end this thread
+                if jobs.background is threading.current_thread():
+                    jobs.background = None
+                return
+            curve, masks = jobs.curve, []
+            if curve is None:
+                masks, jobs.prescore = jobs.prescore[:batch], jobs.prescore[batch:]
+            jobs.background_busy = True
+        try:
+            widget = ref()
+            if widget is None:
+                jobs.close()
+            else:
+                if curve is not None:
+                    widget._advance_curve(curve, batch)
+                else:
+                    widget._prescore(masks)
+                with jobs.cond:
+                    done = not jobs.has_background_work()
+                if done:  # what was kept back for a larger message goes now
+                    widget._flush_scores()
+        finally:
+            widget = None
+            with jobs.cond:
+                jobs.background_busy = False
                 jobs.cond.notify_all()
 
 
@@ -193,10 +234,14 @@ class LimeWidget(anywidget.AnyWidget):
     close_join_s: float = 1.0
     #: forward passes the "find smallest flip" button may spend (``minimal_flip``'s budget)
     flip_budget: int = 2000
-    #: masks per forward pass of background work (curves, pre-scoring): a click waits for one batch at most
-    background_batch: int = 2
+    #: masks per forward pass of background work (curves, pre-scoring), which runs in its own thread at the lowest
+    #: CPU priority and starts no batch while a click waits or is being scored. 1: every score the widget shows is
+    #: bit for bit ``exp.rescore(mask)`` (a float32 model's output moves in the 7th digit with the batch size)
+    background_batch: int = 1
     #: the most masks pre-scored after one click
     prescore_limit: int = 160
+    #: seconds between two messages of background scores to the view (fewer, larger messages)
+    send_interval_s: float = 0.25
 
     # The bundle, as synced strings read per widget. Not class-level Paths: anywidget would wrap those in a
     # FileContents whose ``changed`` signal holds a strong reference to every widget ever made, so that no
@@ -278,6 +323,9 @@ class LimeWidget(anywidget.AnyWidget):
         self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
         self._cache[_key(np.ones(exp.n_segments, dtype=bool))] = self._original
         self._sent: set[bytes] = set()  # masks whose scores the front end was sent
+        self._outbox: list[dict[str, Any]] = []  # scores of masks not sent yet (see _send_scores)
+        self._outbox_sent = 0.0
+        self._outbox_lock = threading.Lock()
         self._curves: dict[tuple[int, str, str], dict[str, Any]] = {}  # finished curves
         self._last_probs = self._original
         self._last_mask = np.ones(exp.n_segments, dtype=bool)
@@ -342,9 +390,10 @@ class LimeWidget(anywidget.AnyWidget):
         def idle() -> bool:
             if jobs.closed:
                 return True
+            clicks_done = jobs.pending is None and not jobs.click_busy
             if background:
-                return not jobs.has_work() and jobs.busy is None
-            return jobs.pending is None and jobs.busy != "click"
+                return clicks_done and not jobs.has_background_work() and not jobs.background_busy
+            return clicks_done
 
         with jobs.cond:
             return jobs.cond.wait_for(idle, timeout=timeout)
@@ -353,6 +402,11 @@ class LimeWidget(anywidget.AnyWidget):
     def scorer_thread(self) -> threading.Thread | None:
         """The running scorer thread, or None (none started yet, idle for ``scorer_idle_s``, or closed)."""
         return self._jobs.thread
+
+    @property
+    def background_thread(self) -> threading.Thread | None:
+        """The running background thread (curves, pre-scoring), or None (no such work for ``scorer_idle_s``)."""
+        return self._jobs.background
 
     def to_png(self, path: str | Path | None = None, *, alpha: float | None = None) -> bytes:
         """PNG of the current view (masked image, heatmap of the selected class if shown, boundaries).
@@ -387,9 +441,13 @@ class LimeWidget(anywidget.AnyWidget):
         jobs = self.__dict__.get("_jobs")  # absent when __init__ failed before the queue existed
         if jobs is not None:
             with jobs.cond:
-                thread, busy = jobs.thread, jobs.busy
+                idle = [
+                    t
+                    for t, busy in ((jobs.thread, jobs.click_busy), (jobs.background, jobs.background_busy))
+                    if t is not None and not busy and t is not threading.current_thread()
+                ]
             jobs.close()
-            if thread is not None and not busy and thread is not threading.current_thread():
+            for thread in idle:
                 thread.join(timeout=self.close_join_s)
         super().close()
 
@@ -578,24 +636,37 @@ class LimeWidget(anywidget.AnyWidget):
             # A newer mask supersedes any waiting one; a cached one is answered here, without the thread.
             jobs.pending = None if cached is not None else (tuple(mask.tolist()), rev)
             if cached is None:
-                self._wake()
+                self._wake_scorer()
         if cached is not None:
             self._publish(mask, rev, cached)
         elif self.status != "scoring":
             with self._state_lock:
                 self.status = "scoring"
 
-    def _wake(self) -> None:
+    def _wake_scorer(self) -> None:
         """Start the scorer thread if none runs, and wake it. Call with ``self._jobs.cond`` held."""
         jobs = self._jobs
         if jobs.thread is None:
             jobs.thread = threading.Thread(
                 target=_score_loop,
-                args=(weakref.ref(self), jobs, float(self.scorer_idle_s), max(1, int(self.background_batch))),
+                args=(weakref.ref(self), jobs, float(self.scorer_idle_s)),
                 name="lime-widget-scorer",
                 daemon=True,
             )
             jobs.thread.start()
+        jobs.cond.notify_all()
+
+    def _wake_background(self) -> None:
+        """Start the background thread if none runs, and wake it. Call with ``self._jobs.cond`` held."""
+        jobs = self._jobs
+        if jobs.background is None:
+            jobs.background = threading.Thread(
+                target=_background_loop,
+                args=(weakref.ref(self), jobs, float(self.scorer_idle_s), max(1, int(self.background_batch))),
+                name="lime-widget-background",
+                daemon=True,
+            )
+            jobs.background.start()
         jobs.cond.notify_all()
 
     def _score_and_publish(self, mask_t: tuple[bool, ...], rev: int) -> None:
@@ -678,7 +749,8 @@ class LimeWidget(anywidget.AnyWidget):
     def neighbours(self, mask: Any = None) -> np.ndarray:
         """The masks one click away from ``mask`` (default: the mask scored last), most likely first:
         bool (n, K). Hide the top k, keep the top k (by the map on show, as the view's buttons), invert, then
-        each single toggle, superpixels of larger |weight| first. At most ``prescore_limit``, without repeats."""
+        each single toggle: hiding one more shown superpixel first (probing mostly hides), then showing a hidden
+        one again, each by decreasing |weight|. At most ``prescore_limit``, without repeats."""
         m = self._last_mask if mask is None else np.asarray(mask, dtype=bool)
         if m.shape != (self.n_segments,):
             raise ValueError(f"mask must have one entry per superpixel, shape ({self.n_segments},); got {m.shape}")
@@ -688,9 +760,8 @@ class LimeWidget(anywidget.AnyWidget):
         hide_top[top] = False
         keep_top = np.zeros_like(m)
         keep_top[top] = True
-        order = np.argsort(
-            -np.abs(np.nan_to_num(np.asarray(self._exp.weights(int(self.selected_label))))), kind="stable"
-        )
+        size = np.abs(np.nan_to_num(np.asarray(self._exp.weights(int(self.selected_label)), dtype=np.float64)))
+        order = np.lexsort((-size, ~m))  # shown (m True) first, then by decreasing |weight|
         toggles = np.repeat(m[None], order.size, axis=0)
         toggles[np.arange(order.size), order] = ~m[order]
         out, seen = [], {_key(m)}
@@ -729,10 +800,10 @@ class LimeWidget(anywidget.AnyWidget):
                 return
             jobs.prescore = todo
             if todo:
-                self._wake()
+                self._wake_background()
 
     def _prescore(self, masks: list[np.ndarray]) -> None:
-        """Run in the scorer thread: score one batch of masks one click away and send the scores to the view."""
+        """Run in the background thread: score one batch of masks one click away, send the scores to the view."""
         m = np.array([x for x in masks if self._cached(x) is None], dtype=bool)
         if not m.size:
             return
@@ -746,10 +817,13 @@ class LimeWidget(anywidget.AnyWidget):
             return
         self._background_passes += len(m)
         self._remember(m, probs)
-        self._send_scores(m, probs)
+        self._send_scores(m, probs, flush=False)
 
-    def _send_scores(self, masks: np.ndarray, probs: np.ndarray) -> None:
-        """Send the view the model's scores of masks bool (n, K) (probs (n, C)), as a ``scores`` message."""
+    def _send_scores(self, masks: np.ndarray, probs: np.ndarray, *, flush: bool = True) -> None:
+        """Send the view the model's scores of masks bool (n, K) (probs (n, C)) in a ``scores`` message.
+
+        flush=False: keep them for the next message unless ``send_interval_s`` has passed since the last one
+        (background work sends a few larger messages rather than many small ones)."""
         entries = [
             {"hidden": [int(i) for i in np.flatnonzero(~m)], "scores": self._rows(p)}
             for m, p in zip(masks, probs, strict=True)
@@ -757,7 +831,18 @@ class LimeWidget(anywidget.AnyWidget):
         if len(self._sent) > 4 * self._cache_size:  # bounded: forget, at worst a mask is sent twice
             self._sent.clear()
         self._sent.update(_key(m) for m in masks)
-        self.send({"type": "scores", "entries": entries})
+        with self._outbox_lock:
+            self._outbox.extend(entries)
+            now = time.monotonic()
+            if not self._outbox or (not flush and now - self._outbox_sent < self.send_interval_s):
+                return
+            out, self._outbox = self._outbox, []
+            self._outbox_sent = now
+        self.send({"type": "scores", "entries": out})
+
+    def _flush_scores(self) -> None:
+        """Send what ``_send_scores`` kept back (when the background work ran out)."""
+        self._send_scores(np.zeros((0, self.n_segments), dtype=bool), np.zeros((0, 1)), flush=True)
 
     def _on_ranking_change(self, _change: dict[str, Any]) -> None:
         """The top-k masks depend on the class, k and the map on show: plan the pre-scoring again."""
@@ -821,10 +906,10 @@ class LimeWidget(anywidget.AnyWidget):
             if jobs.closed:
                 return
             jobs.curve = job
-            self._wake()
+            self._wake_background()
 
     def _advance_curve(self, job: _CurveJob, batch: int) -> None:
-        """Run in the scorer thread: fill the curve's cached points, score up to ``batch`` more, publish."""
+        """Run in the background thread: fill the curve's cached points, score up to ``batch`` more, publish."""
         label = job.key[0]
         try:
             todo = [int(i) for i in np.flatnonzero(np.isnan(job.scores))]
@@ -841,8 +926,8 @@ class LimeWidget(anywidget.AnyWidget):
                 probs = self._exp.rescore_many(m, batch_size=len(new))
                 self._background_passes += len(new)
                 self._remember(m, probs)
-                self._send_scores(m, probs)
                 job.scores[new] = probs[:, label]
+                self._send_scores(m, probs, flush=False)
         except Exception as err:
             log.exception("scoring the curve failed")
             with self._state_lock:

@@ -3,6 +3,8 @@ of the masks one click away (sent to the view, pre-empted by clicks), and the de
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 from typing import Any
@@ -263,3 +265,21 @@ def test_top_k_positive_matches_the_view():
     assert _top_k_positive(s, 3).tolist() == [6, 2, 0]
     assert _top_k_positive(s, 10).tolist() == [6, 2, 0, 3]
     assert _top_k_positive(s, 0).tolist() == []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's")
+def test_background_work_runs_at_the_lowest_priority(explained):
+    w, fn, _ = make(explained, prescore=True)
+    try:
+        fn.delay = 0.05
+        click(w, 0)
+        assert w.wait_idle(10)
+        thread = w.background_thread
+        assert thread is not None and thread.native_id is not None
+        assert os.getpriority(os.PRIO_PROCESS, thread.native_id) == 19
+        assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) != 19  # the kernel's own thread is not
+        scorer = w.scorer_thread
+        assert scorer is not None and scorer.native_id is not None
+        assert os.getpriority(os.PRIO_PROCESS, scorer.native_id) != 19
+    finally:
+        w.close()

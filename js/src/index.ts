@@ -5,6 +5,7 @@
 
 import type { RenderProps } from "@anywidget/types";
 import { formatTooltip } from "./core/format";
+import { KnownScores, withKnownScores } from "./core/known";
 import { hideTopK, invert, keepTopK, maskFromHidden, reset } from "./core/masks";
 import { maskSummary } from "./core/panel";
 import { cycleClass, type Shortcut, shortcutFor } from "./core/shortcuts";
@@ -20,6 +21,7 @@ import { MaskEditor } from "./editor";
 import { IMAGE_TRAITS, type LimeTraits } from "./protocol";
 import { ImageCanvas } from "./view/canvas";
 import { Controls } from "./view/controls";
+import { CurvePlot } from "./view/curvePlot";
 import { HistoryList } from "./view/history";
 import { buildLayout } from "./view/layout";
 import { Legend } from "./view/legend";
@@ -31,7 +33,13 @@ function render({ model, el }: Pick<RenderProps<LimeTraits>, "model" | "el">): (
   const layout = buildLayout();
   el.appendChild(layout.root);
   const frame = new FrameScheduler();
-  const snapshot = () => readSnapshot((name) => model.get(name));
+  /** The model's scores of masks the kernel pre-scored or scored: a click onto one shows it at once. */
+  const known = new KnownScores();
+  const snapshot = () =>
+    withKnownScores(
+      readSnapshot((name) => model.get(name)),
+      known,
+    );
   /** The front end's own error (the image could not be shown); "" when none. */
   let localError = "";
 
@@ -47,7 +55,8 @@ function render({ model, el }: Pick<RenderProps<LimeTraits>, "model" | "el">): (
   const canvas = new ImageCanvas(
     layout.canvas,
     layout.canvasWrap,
-    new Tooltip(layout.tooltip, layout.canvas),
+    layout.viewport,
+    new Tooltip(layout.tooltip, layout.viewport),
     {
       toggle: (id) => editor.toggle(id),
       paint: (mask) => editor.apply(mask),
@@ -63,8 +72,28 @@ function render({ model, el }: Pick<RenderProps<LimeTraits>, "model" | "el">): (
         );
       },
       redraw: () => frame.request(draw),
+      zoomed: (zoom) => controls.showZoom(zoom),
     },
   );
+  const zoom = (step: 1 | -1 | 0): void => {
+    if (step === 0) canvas.setZoom(1);
+    else canvas.zoomStep(step);
+  };
+  const setTrait = <K extends "show_curve" | "curve_ranking" | "curve_mode">(
+    name: K,
+    value: LimeTraits[K],
+  ): void => {
+    model.set(name, value);
+    model.save_changes();
+  };
+  const curve = new CurvePlot(layout.curve, {
+    show: (on) => {
+      if (on !== model.get("show_curve")) setTrait("show_curve", on);
+    },
+    ranking: (value) => setTrait("curve_ranking", value),
+    mode: (value) => setTrait("curve_mode", value),
+    apply: (mask) => editor.apply(mask),
+  });
   const history = new HistoryList(layout.historyList, (hidden) =>
     editor.apply(maskFromHidden(editor.mask.length, hidden)),
   );
@@ -79,6 +108,7 @@ function render({ model, el }: Pick<RenderProps<LimeTraits>, "model" | "el">): (
       model.save_changes();
     },
     findFlip: () => model.send({ type: "minimal_flip" }),
+    zoom,
     showFlip: (hidden) => editor.apply(maskFromHidden(editor.mask.length, hidden)),
     method: (method) => {
       model.set("heatmap_method", method);
@@ -145,6 +175,9 @@ function render({ model, el }: Pick<RenderProps<LimeTraits>, "model" | "el">): (
       model.set("show_heatmap", !model.get("show_heatmap"));
       model.save_changes();
     },
+    zoomIn: () => zoom(1),
+    zoomOut: () => zoom(-1),
+    zoomReset: () => zoom(0),
     help: () => controls.toggleHelp(),
   };
   /**
@@ -158,6 +191,7 @@ function render({ model, el }: Pick<RenderProps<LimeTraits>, "model" | "el">): (
     const target = e.composedPath()[0] as HTMLElement | undefined;
     let handled = false;
     if (target === layout.canvas) handled = canvas.handleKey(e);
+    else if (curve.owns(target)) handled = curve.handleKey(e);
     if (!handled) {
       // Typing in the k input, the class list or the slider keeps its own meaning.
       if (target !== undefined && ["INPUT", "SELECT", "TEXTAREA"].includes(target.tagName)) return;
@@ -172,7 +206,9 @@ function render({ model, el }: Pick<RenderProps<LimeTraits>, "model" | "el">): (
 
   function updatePanel(): void {
     const s = snapshot();
+    known.remember(s);
     scorePanel.update(s, localError);
+    curve.update(s);
     history.update(s);
     controls.update(s, editor.undo);
     canvas.setLabel(maskSummary(s.mask).canvasLabel);
@@ -215,9 +251,22 @@ function render({ model, el }: Pick<RenderProps<LimeTraits>, "model" | "el">): (
       "original_scores",
       "top_k",
       "flip",
+      "curve",
+      "show_curve",
+      "curve_ranking",
+      "curve_mode",
     ],
     () => frame.request(updatePanel),
   );
+  /** Scores the kernel sent ahead (pre-scored masks, curve points). */
+  const onMessage = (msg: unknown): void => {
+    const waiting = !snapshot().known && model.get("scored_rev") !== model.get("rev");
+    // Redraw only when the mask on screen, still waiting for the kernel, has just become known.
+    if (known.addMessage(msg, editor.mask.length) > 0 && waiting && snapshot().known) {
+      frame.request(updatePanel);
+    }
+  };
+  model.on("msg:custom", onMessage);
   listen(
     ["show_heatmap", "heatmap_opacity", "heatmap_method", "selected_label", "classes"],
     refresh,
@@ -233,7 +282,9 @@ function render({ model, el }: Pick<RenderProps<LimeTraits>, "model" | "el">): (
     window.removeEventListener("keydown", onKey, true);
     for (const [name, cb] of listeners) model.off(name, cb);
     listeners.length = 0;
+    model.off("msg:custom", onMessage);
     canvas.dispose();
+    curve.dispose();
     controls.dispose();
     history.dispose();
     layout.root.remove();

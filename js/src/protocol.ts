@@ -72,6 +72,29 @@ export interface FlipInfo {
   message?: string;
 }
 
+/** The `curve` trait (docs/protocol.md). */
+export interface CurveInfo {
+  state: "running" | "done" | "error";
+  label: number;
+  label_name: string;
+  ranking: string;
+  mode: "deletion" | "insertion";
+  order: number[];
+  counts: number[];
+  scores: (number | null)[];
+  area: number | null;
+  message: string;
+}
+
+/**
+ * A custom message from the kernel: the model's scores of masks one click away (pre-scored) or of
+ * the curve's points, so the view can show them at once when such a mask is clicked.
+ */
+export interface ScoresMessage {
+  type: "scores";
+  entries: { hidden: number[]; scores: ScoreRow[] }[];
+}
+
 /** The maps the heatmap can show. */
 export type HeatmapMethod = "lime" | "gradcam";
 
@@ -105,6 +128,12 @@ export interface LimeTraits {
   /** Which map the heatmap shows ("gradcam" only when the classes carry `gradcam`). */
   heatmap_method: string;
   top_k: number;
+  /** Show (and so score) the deletion / insertion curve. */
+  show_curve: boolean;
+  /** The curve's ranking: "lime", "gradcam" (with Grad-CAM) or "random". */
+  curve_ranking: string;
+  /** "deletion" or "insertion". */
+  curve_mode: string;
   // Written by Python.
   scores: ScoreRow[];
   surrogate: number[];
@@ -113,6 +142,8 @@ export interface LimeTraits {
   error: string;
   history: Probe[];
   flip: FlipInfo;
+  /** The curve on show ({} before any); read with `readCurve` (core/curve.ts). */
+  curve: CurveInfo | Record<string, never>;
   /**
    * Set only in a saved HTML file (`save_html`): there is no kernel, so no model scores a new mask;
    * the panel then shows the surrogate's prediction, labelled as such.

@@ -13,6 +13,9 @@ export type Shortcut =
   | "nextClass"
   | "prevClass"
   | "heatmap"
+  | "zoomIn"
+  | "zoomOut"
+  | "zoomReset"
   | "help";
 
 /** The parts of a KeyboardEvent the shortcuts read. */
@@ -41,6 +44,7 @@ export const SHORTCUT_HELP: readonly ShortcutHelp[] = [
   { keys: "H / K", text: "hide / keep the top k" },
   { keys: "N / P", text: "next / previous class" },
   { keys: "M", text: "heatmap on / off" },
+  { keys: "+ / − / 0", text: "zoom in / out / fit the image" },
   { keys: "?", text: "show / hide this help" },
 ];
 
@@ -75,6 +79,13 @@ export function shortcutFor(e: KeyInput): Shortcut | null {
       return "prevClass";
     case "m":
       return "heatmap";
+    case "+":
+    case "=":
+      return "zoomIn";
+    case "-":
+      return "zoomOut";
+    case "0":
+      return "zoomReset";
     case "?":
       return "help";
     default:

@@ -41,6 +41,19 @@ export interface Snapshot {
   offline: boolean;
   /** `flip` ({} when missing or not an object). */
   flip: FlipInfo;
+  /**
+   * The scores are the model's for the mask on screen, known in the view (pre-scored) before the
+   * kernel answered (see core/known.ts); false when they came with `scored_rev`.
+   */
+  known: boolean;
+  /** `show_curve`. */
+  showCurve: boolean;
+  /** `curve_ranking` ("lime" when missing). */
+  curveRanking: string;
+  /** `curve_mode`: "insertion" or else "deletion". */
+  curveMode: "deletion" | "insertion";
+  /** The `curve` trait as sent (checked by `readCurve`). */
+  curve: unknown;
 }
 
 /** The heatmap opacity used when the trait is missing or malformed (Python's default too). */
@@ -97,6 +110,11 @@ function readTraits(get: TraitReader): Snapshot {
     offline: get("offline") === true,
     flip: ((v) =>
       typeof v === "object" && v !== null && !Array.isArray(v) ? (v as FlipInfo) : {})(get("flip")),
+    known: false,
+    showCurve: get("show_curve") === true,
+    curveRanking: typeof get("curve_ranking") === "string" ? String(get("curve_ranking")) : "lime",
+    curveMode: get("curve_mode") === "insertion" ? "insertion" : "deletion",
+    curve: get("curve"),
   };
 }
 

@@ -1,6 +1,8 @@
 /**
  * The image canvas: decodes the image traits, draws the composed view and turns pointer and
- * keyboard input into superpixel toggles and painted strokes.
+ * keyboard input into superpixel toggles and painted strokes. Zoom and pan: the canvas sits in a
+ * viewport that scrolls once zoomed (Ctrl+wheel zooms at the pointer; Shift+drag, a middle-button
+ * drag, the wheel or the scrollbars pan; a superpixel focused with the keys is scrolled into view).
  */
 
 import { composePixels } from "../core/compose";
@@ -16,6 +18,7 @@ import {
   toUint8Array,
 } from "../core/segments";
 import { errorMessage, type ImageSource } from "../core/traits";
+import { clampZoom, type Scroll, scrollToShow, stepZoom, zoomScroll } from "../core/zoom";
 import { decodePng } from "./png";
 import type { Tooltip } from "./tooltip";
 
@@ -41,6 +44,8 @@ export interface CanvasHandlers {
   describe(id: number): string;
   /** The highlighted superpixel changed: draw again. */
   redraw(): void;
+  /** The zoom factor changed (to show it). */
+  zoomed(zoom: number): void;
 }
 
 export class ImageCanvas {
@@ -54,16 +59,26 @@ export class ImageCanvas {
   /** The drag in progress: its stroke, pointer, first superpixel and last point (canvas pixels). */
   private drag: { stroke: Stroke; pointer: number; start: number; x: number; y: number } | null =
     null;
+  /** A pan in progress: its pointer, and where it started (client pixels) and the scroll then. */
+  private pan: { pointer: number; x: number; y: number; scroll: Scroll } | null = null;
+  private zoomFactor = 1;
+  /** The image's size on screen at zoom 1 (CSS pixels), measured when zooming in from 1. */
+  private fitted = { width: 0, height: 0 };
 
   constructor(
     private readonly canvas: HTMLCanvasElement,
     private readonly wrap: HTMLElement,
+    private readonly viewport: HTMLElement,
     private readonly tooltip: Tooltip,
     private readonly handlers: CanvasHandlers,
   ) {
     this.ctx = canvas.getContext("2d");
     const on = { signal: this.events.signal };
     canvas.addEventListener("pointerdown", (e) => this.onPointerDown(e), on);
+    canvas.addEventListener("wheel", (e) => this.onWheel(e), {
+      signal: this.events.signal,
+      passive: false,
+    });
     canvas.addEventListener("pointerup", (e) => this.onPointerUp(e), on);
     canvas.addEventListener("pointercancel", () => this.cancelDrag(), on);
     canvas.addEventListener("lostpointercapture", () => this.cancelDrag(), on);
@@ -82,6 +97,55 @@ export class ImageCanvas {
   /** K of the latest load (-1 before any). */
   get segmentCount(): number {
     return this.requestedK;
+  }
+
+  /** The zoom factor (1 = the image fits the column). */
+  get zoom(): number {
+    return this.zoomFactor;
+  }
+
+  /** Zoom one level in (+1) or out (-1), about the middle of the view. */
+  zoomStep(step: 1 | -1): void {
+    const v = this.viewport;
+    this.setZoom(stepZoom(this.zoomFactor, step), v.clientWidth / 2, v.clientHeight / 2);
+  }
+
+  /**
+   * Zoom to `zoom` keeping the image point under (px, py) (CSS pixels from the viewport's corner)
+   * in place. At 1 the image fits the column again and the viewport no longer scrolls.
+   */
+  setZoom(zoom: number, px = 0, py = 0): void {
+    const to = clampZoom(zoom);
+    const from = this.zoomFactor;
+    if (to === from || this.loaded === null) return;
+    const v = this.viewport;
+    if (from === 1) {
+      const r = this.canvas.getBoundingClientRect();
+      this.fitted = { width: r.width, height: r.height };
+    }
+    const { width, height } = this.fitted;
+    const scroll = zoomScroll({ left: v.scrollLeft, top: v.scrollTop }, from, to, px, py, {
+      width,
+      height,
+      viewW: width,
+      viewH: height,
+    });
+    this.zoomFactor = to;
+    const zoomed = to > 1;
+    this.wrap.classList.toggle("lime-zoomed", zoomed);
+    v.style.width = zoomed ? `${width}px` : "";
+    v.style.height = zoomed ? `${height}px` : "";
+    this.canvas.style.width = zoomed ? `${width * to}px` : this.baseWidth();
+    v.scrollLeft = zoomed ? scroll.left : 0;
+    v.scrollTop = zoomed ? scroll.top : 0;
+    this.tooltip.hide();
+    this.handlers.zoomed(to);
+  }
+
+  /** The canvas' CSS width at zoom 1 (small images are shown upscaled). */
+  private baseWidth(): string {
+    const w = this.loaded?.width ?? this.canvas.width;
+    return `${w * displayScale(w)}px`;
   }
 
   /**
@@ -106,6 +170,10 @@ export class ImageCanvas {
       if (this.ctx === null) throw new Error("canvas 2D context is not available");
       this.canvas.width = width;
       this.canvas.height = height;
+      this.zoomFactor = 1; // a new image starts fitted
+      this.wrap.classList.remove("lime-zoomed");
+      this.viewport.style.width = "";
+      this.viewport.style.height = "";
       this.canvas.style.width = `${width * displayScale(width)}px`;
       this.loaded = {
         width,
@@ -180,8 +248,46 @@ export class ImageCanvas {
     this.tooltip.show(this.handlers.describe(id), e.clientX - wrap.left, e.clientY - wrap.top);
   }
 
+  private onWheel(e: WheelEvent): void {
+    if (!e.ctrlKey && !e.metaKey) return; // a plain wheel scrolls (the viewport once zoomed, else the page)
+    e.preventDefault();
+    const v = this.viewport.getBoundingClientRect();
+    const step = e.deltaY < 0 ? 1 : -1;
+    this.setZoom(stepZoom(this.zoomFactor, step), e.clientX - v.left, e.clientY - v.top);
+  }
+
+  /** Start panning with Shift+drag or a middle-button drag (when zoomed). */
+  private startPan(e: PointerEvent): boolean {
+    const wants = e.button === 1 || (e.button === 0 && e.shiftKey);
+    if (!wants || this.zoomFactor <= 1 || this.pan !== null) return false;
+    const v = this.viewport;
+    this.pan = {
+      pointer: e.pointerId,
+      x: e.clientX,
+      y: e.clientY,
+      scroll: { left: v.scrollLeft, top: v.scrollTop },
+    };
+    if (typeof this.canvas.setPointerCapture === "function") {
+      try {
+        this.canvas.setPointerCapture(e.pointerId);
+      } catch {
+        // no capture: the pan still works inside the canvas
+      }
+    }
+    this.canvas.classList.add("lime-panning");
+    e.preventDefault();
+    this.canvas.focus({ preventScroll: true });
+    return true;
+  }
+
+  private endPan(): void {
+    this.pan = null;
+    this.canvas.classList.remove("lime-panning");
+  }
+
   private onPointerDown(e: PointerEvent): void {
-    if (e.button !== 0 || !e.isPrimary || this.drag !== null) return;
+    if (this.startPan(e)) return;
+    if (e.button !== 0 || !e.isPrimary || this.drag !== null || this.pan !== null) return;
     const id = this.segmentAt(e);
     if (id < 0) return;
     const rect = this.canvas.getBoundingClientRect();
@@ -208,6 +314,10 @@ export class ImageCanvas {
   }
 
   private onPointerUp(e: PointerEvent): void {
+    if (this.pan !== null && e.pointerId === this.pan.pointer) {
+      this.endPan();
+      return;
+    }
     const drag = this.drag;
     if (drag === null || e.pointerId !== drag.pointer) return;
     this.extendDrag(e);
@@ -220,6 +330,7 @@ export class ImageCanvas {
   }
 
   private cancelDrag(): void {
+    if (this.pan !== null) this.endPan();
     if (this.drag === null) return;
     this.drag = null;
     this.handlers.redraw();
@@ -242,6 +353,12 @@ export class ImageCanvas {
   }
 
   private onPointerMove(e: PointerEvent): void {
+    const pan = this.pan;
+    if (pan !== null && e.pointerId === pan.pointer) {
+      this.viewport.scrollLeft = pan.scroll.left - (e.clientX - pan.x);
+      this.viewport.scrollTop = pan.scroll.top - (e.clientY - pan.y);
+      return;
+    }
     this.extendDrag(e);
     const id = this.segmentAt(e);
     this.setHover(id);
@@ -280,6 +397,20 @@ export class ImageCanvas {
     const cx = d.stats.cx[id];
     const cy = d.stats.cy[id];
     if (!Number.isFinite(cx) || !Number.isFinite(cy)) return;
+    if (this.zoomFactor > 1) {
+      // Zoomed: scroll the focused superpixel into the view first.
+      const r = this.canvas.getBoundingClientRect();
+      const v = this.viewport;
+      const to = scrollToShow(
+        { left: v.scrollLeft, top: v.scrollTop },
+        (cx * r.width) / d.width,
+        (cy * r.height) / d.height,
+        v.clientWidth,
+        v.clientHeight,
+      );
+      v.scrollLeft = to.left;
+      v.scrollTop = to.top;
+    }
     const rect = this.canvas.getBoundingClientRect();
     const wrap = this.wrap.getBoundingClientRect();
     this.tooltip.show(

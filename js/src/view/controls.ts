@@ -6,6 +6,7 @@
 import { weightsUsable } from "../core/heatmap";
 import { flipView, topKTexts } from "../core/panel";
 import { hasGradcam, type Snapshot, shownScores } from "../core/traits";
+import { MAX_ZOOM, MIN_ZOOM, zoomText } from "../core/zoom";
 import type { ClassInfo, HeatmapMethod } from "../protocol";
 import { h, setText } from "./dom";
 import type { ControlParts } from "./layout";
@@ -20,6 +21,8 @@ export interface ControlHandlers {
   method(method: HeatmapMethod): void;
   /** The opacity slider moved (0..1); `done` once the user let go of it. */
   opacity(value: number, done: boolean): void;
+  /** Zoom in (+1), out (-1), or fit the image again (0). */
+  zoom(step: 1 | -1 | 0): void;
   reset(): void;
   invert(): void;
   undo(): void;
@@ -51,6 +54,9 @@ export class Controls {
     c.opacity.addEventListener("input", () => opacity(false), on);
     c.opacity.addEventListener("change", () => opacity(true), on);
     c.helpButton.addEventListener("click", () => this.toggleHelp(), on);
+    c.zoomIn.addEventListener("click", () => handlers.zoom(1), on);
+    c.zoomOut.addEventListener("click", () => handlers.zoom(-1), on);
+    c.zoomReset.addEventListener("click", () => handlers.zoom(0), on);
     c.flipFind.addEventListener("click", () => handlers.findFlip(), on);
     c.flipShow.addEventListener(
       "click",
@@ -86,6 +92,15 @@ export class Controls {
     const help = this.c.help;
     help.hidden = !help.hidden;
     this.c.helpButton.setAttribute("aria-expanded", String(!help.hidden));
+  }
+
+  /** Show the zoom factor; the buttons at the ends of the range are disabled. */
+  showZoom(zoom: number): void {
+    const c = this.c;
+    setText(c.zoomReset, zoomText(zoom));
+    c.zoomReset.setAttribute("data-zoom", String(zoom));
+    c.zoomIn.disabled = zoom >= MAX_ZOOM;
+    c.zoomOut.disabled = zoom <= MIN_ZOOM;
   }
 
   /** The text typed in the k input. */

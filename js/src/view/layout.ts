@@ -4,6 +4,7 @@
  */
 
 import { legendGradient } from "../core/colormap";
+import { PLOT_BOX, yOf } from "../core/curve";
 import { SHORTCUT_HELP } from "../core/shortcuts";
 import { button, h } from "./dom";
 
@@ -11,7 +12,10 @@ export interface Layout {
   root: HTMLDivElement;
   canvas: HTMLCanvasElement;
   canvasWrap: HTMLDivElement;
+  /** The canvas' scrolling frame (scrolls once zoomed). */
+  viewport: HTMLDivElement;
   tooltip: HTMLDivElement;
+  curve: CurveParts;
   legend: LegendParts;
   controls: ControlParts;
   panel: PanelParts;
@@ -30,6 +34,29 @@ export interface LegendParts {
   noise: HTMLDivElement;
 }
 
+export interface CurveParts {
+  /** The collapsible section; opening it shows (and so scores) the curve. */
+  details: HTMLDetailsElement;
+  ranking: HTMLSelectElement;
+  /** The Grad-CAM option of `ranking` (hidden without Grad-CAM). */
+  gradcamOption: HTMLOptionElement;
+  mode: HTMLSelectElement;
+  svg: SVGSVGElement;
+  /** The scored points' polyline. */
+  line: SVGPathElement;
+  /** One dot per point (rebuilt when the points change). */
+  dots: SVGGElement;
+  /** The mask on screen: a vertical line and a marker. */
+  nowLine: SVGLineElement;
+  nowDot: SVGCircleElement;
+  /** The keyboard / hover cursor. */
+  cursor: SVGCircleElement;
+  xLabel: SVGTextElement;
+  caption: HTMLDivElement;
+  /** The point under the pointer or the keyboard cursor. */
+  readout: HTMLDivElement;
+}
+
 export interface ControlParts {
   heatmapToggle: HTMLInputElement;
   /** LIME weights or Grad-CAM (hidden without Grad-CAM). */
@@ -40,6 +67,10 @@ export interface ControlParts {
   helpButton: HTMLButtonElement;
   /** The list of keyboard shortcuts, shown by the help button or "?". */
   help: HTMLDivElement;
+  zoomOut: HTMLButtonElement;
+  /** Shows the zoom factor; a click fits the image again. */
+  zoomReset: HTMLButtonElement;
+  zoomIn: HTMLButtonElement;
   reset: HTMLButtonElement;
   undo: HTMLButtonElement;
   redo: HTMLButtonElement;
@@ -121,6 +152,10 @@ function buildHelp(): HTMLDivElement {
         class: "lime-help-title",
         text: "Drag across the image to hide (or show) many superpixels in one probe.",
       }),
+      h("div", {
+        class: "lime-help-title",
+        text: "Zoomed in: Ctrl+wheel zooms at the pointer; Shift+drag, a middle-button drag or the wheel pans.",
+      }),
     ],
   );
   help.hidden = true;
@@ -164,6 +199,9 @@ function buildControls(): ControlParts {
     }),
     helpButton,
     help,
+    zoomOut: button("−", "lime-zoom-out", "Zoom out"),
+    zoomReset: button("100%", "lime-zoom-reset", "Fit the image (zoom 100%)"),
+    zoomIn: button("+", "lime-zoom-in", "Zoom in"),
     reset: button("Reset", "lime-reset", "Show all superpixels"),
     undo: button("Undo", "lime-undo", "Undo last mask change"),
     redo: button("Redo", "lime-redo", "Redo mask change"),
@@ -248,6 +286,135 @@ function buildPanel(): PanelParts {
   };
 }
 
+const SVG = "http://www.w3.org/2000/svg";
+
+function svg<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string> = {},
+  children: readonly Node[] = [],
+): SVGElementTagNameMap[K] {
+  const el = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attrs)) el.setAttribute(name, value);
+  for (const child of children) el.appendChild(child);
+  return el;
+}
+
+function buildCurve(): CurveParts {
+  const { width, height, left, right, top, bottom } = PLOT_BOX;
+  const x0 = String(left);
+  const x1 = String(width - right);
+  const y0 = String(height - bottom);
+  const y1 = String(top);
+  const tick = (y: number, text: string) =>
+    svg(
+      "text",
+      {
+        x: String(left - 4),
+        y: String(yOf(y) + 3),
+        "text-anchor": "end",
+        class: "lime-curve-tick",
+      },
+      [document.createTextNode(text)],
+    );
+  const xLabel = svg("text", {
+    x: String((left + width - right) / 2),
+    y: String(height - 6),
+    "text-anchor": "middle",
+    class: "lime-curve-tick",
+  });
+  const line = svg("path", { class: "lime-curve-line", fill: "none" });
+  const dots = svg("g", { class: "lime-curve-dots" });
+  const nowLine = svg("line", { class: "lime-curve-now-line", y1, y2: y0 });
+  const nowDot = svg("circle", { class: "lime-curve-now", r: "5" });
+  const cursor = svg("circle", { class: "lime-curve-cursor", r: "6" });
+  const plot = svg(
+    "svg",
+    {
+      class: "lime-curve-plot",
+      viewBox: `0 0 ${width} ${height}`,
+      width: String(width),
+      height: String(height),
+      tabindex: "0",
+      role: "img",
+      "data-testid": "lime-curve-plot",
+      "aria-label": "Deletion curve",
+    },
+    [
+      svg("line", { class: "lime-curve-axis", x1: x0, x2: x1, y1: y0, y2: y0 }),
+      svg("line", { class: "lime-curve-axis", x1: x0, x2: x0, y1, y2: y0 }),
+      svg("line", {
+        class: "lime-curve-grid",
+        x1: x0,
+        x2: x1,
+        y1: String(yOf(0.5)),
+        y2: String(yOf(0.5)),
+      }),
+      tick(0, "0"),
+      tick(0.5, "0.5"),
+      tick(1, "1"),
+      xLabel,
+      nowLine,
+      line,
+      dots,
+      nowDot,
+      cursor,
+    ],
+  );
+  const gradcamOption = h("option", { text: "Grad-CAM", attrs: { value: "gradcam" } });
+  const ranking = h(
+    "select",
+    {
+      class: "lime-select",
+      testid: "lime-curve-ranking",
+      attrs: { "aria-label": "Curve ranking" },
+    },
+    [
+      h("option", { text: "LIME weights", attrs: { value: "lime" } }),
+      gradcamOption,
+      h("option", { text: "random", attrs: { value: "random" } }),
+    ],
+  );
+  const mode = h(
+    "select",
+    { class: "lime-select", testid: "lime-curve-mode", attrs: { "aria-label": "Curve mode" } },
+    [
+      h("option", { text: "deletion", attrs: { value: "deletion" } }),
+      h("option", { text: "insertion", attrs: { value: "insertion" } }),
+    ],
+  );
+  const caption = h("div", { class: "lime-curve-caption", testid: "lime-curve-caption" });
+  const readout = h("div", {
+    class: "lime-curve-readout",
+    testid: "lime-curve-readout",
+    attrs: { "aria-live": "polite" },
+  });
+  const details = h("details", { class: "lime-curve", testid: "lime-curve" }, [
+    h("summary", { text: "Deletion / insertion curve", testid: "lime-curve-toggle" }),
+    h("div", { class: "lime-toolbar" }, [
+      h("label", { class: "lime-select-label" }, [document.createTextNode("order "), ranking]),
+      h("label", { class: "lime-select-label" }, [document.createTextNode("mode "), mode]),
+    ]),
+    plot,
+    readout,
+    caption,
+  ]);
+  return {
+    details,
+    ranking,
+    gradcamOption,
+    mode,
+    svg: plot,
+    line,
+    dots,
+    nowLine,
+    nowDot,
+    cursor,
+    xLabel,
+    caption,
+    readout,
+  };
+}
+
 export function buildLayout(): Layout {
   const canvas = h("canvas", {
     class: "lime-canvas",
@@ -260,7 +427,9 @@ export function buildLayout(): Layout {
     attrs: { role: "tooltip", "aria-hidden": "true" },
   });
   tooltip.hidden = true;
-  const canvasWrap = h("div", { class: "lime-canvas-wrap" }, [canvas, tooltip]);
+  const viewport = h("div", { class: "lime-viewport", testid: "lime-viewport" }, [canvas]);
+  const canvasWrap = h("div", { class: "lime-canvas-wrap" }, [viewport, tooltip]);
+  const curve = buildCurve();
   const legend = buildLegend();
   const c = buildControls();
   const toolbar = (label: string, children: Node[]) =>
@@ -274,6 +443,12 @@ export function buildLayout(): Layout {
       h("label", { class: "lime-opacity-label" }, [document.createTextNode("opacity "), c.opacity]),
       c.helpButton,
     ]),
+    toolbar("Zoom", [
+      h("span", { class: "lime-select-label", text: "zoom" }),
+      c.zoomOut,
+      c.zoomReset,
+      c.zoomIn,
+    ]),
     toolbar("Mask actions", [c.reset, c.undo, c.redo, c.invert]),
     toolbar("Top-k actions", [
       h("label", { class: "lime-k-label" }, [document.createTextNode("k "), c.kInput]),
@@ -282,6 +457,7 @@ export function buildLayout(): Layout {
     ]),
     toolbar("Smallest flip", [c.flipFind, c.flipResult, c.flipShow]),
     c.help,
+    curve.details,
   ]);
 
   const p = buildPanel();
@@ -323,5 +499,16 @@ export function buildLayout(): Layout {
   // No data-lm-suppress-shortcuts: JupyterLab's own shortcuts (Ctrl+S, Ctrl+B, ...) keep working while the
   // widget has the focus; the keys the widget uses are stopped by its own listener (index.ts).
   const root = h("div", { class: "lime-widget" }, [view, panel]);
-  return { root, canvas, canvasWrap, tooltip, legend, controls: c, panel: p, historyList };
+  return {
+    root,
+    canvas,
+    canvasWrap,
+    viewport,
+    tooltip,
+    curve,
+    legend,
+    controls: c,
+    panel: p,
+    historyList,
+  };
 }

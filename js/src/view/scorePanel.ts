@@ -42,6 +42,8 @@ export class ScorePanel {
     setText(p.surrogateLabel, s.offline ? OFFLINE_SURROGATE_LABEL : "Surrogate");
     show(p.scoreNow, cells.now);
     p.scoreNow.setAttribute("data-rev", sum.current ? String(s.rev) : "");
+    // "true": the model's score of this mask was known in the view (pre-scored) before the kernel answered
+    p.scoreNow.setAttribute("data-known", String(sum.current && s.known));
     if (sum.current) p.scoreNow.removeAttribute("aria-busy");
     else p.scoreNow.setAttribute("aria-busy", "true");
     show(p.scoreChange, cells.change);

@@ -15,6 +15,11 @@ describe("shortcutFor", () => {
     expect(shortcutFor({ key: "p" })).toBe("prevClass");
     expect(shortcutFor({ key: "m" })).toBe("heatmap");
     expect(shortcutFor({ key: "?", shiftKey: true })).toBe("help");
+    expect(shortcutFor({ key: "+", shiftKey: true })).toBe("zoomIn");
+    expect(shortcutFor({ key: "=" })).toBe("zoomIn");
+    expect(shortcutFor({ key: "-" })).toBe("zoomOut");
+    expect(shortcutFor({ key: "0" })).toBe("zoomReset");
+    expect(shortcutFor({ key: "-", ctrlKey: true })).toBeNull(); // the browser's own zoom
   });
 
   it("takes Ctrl/Cmd+Z and Ctrl+Y, and leaves the browser's other shortcuts alone", () => {
