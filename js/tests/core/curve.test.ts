@@ -145,7 +145,7 @@ describe("texts", () => {
     expect(pointText(5, null, "insertion")).toBe("5 shown: not scored yet");
     const c = readCurve(good, 4);
     expect(curveCaption(c, false)).toBe(
-      "area 0.360 (lower = the ranking finds what matters sooner)",
+      "score of “Egyptian cat” · area 0.360 (lower = the ranking finds what matters sooner)",
     );
     const running = readCurve(
       { ...good, state: "running", scores: [0.8, null, null, null, null] },
