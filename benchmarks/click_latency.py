@@ -193,11 +193,17 @@ def main() -> int:
                     results[name]["forward_passes"] = kernel.json(f"w{i}.forward_passes")
                     results[name]["background_passes"] = kernel.json(f"w{i}.background_passes")
                     shown = clicks[-1]["value"]
+                    published = kernel.json(f"float(w{i}.probabilities[w{i}.selected_label])")
                     model = kernel.json(f"float(exp.rescore(w{i}.visible)[w{i}.selected_label])")
                     results[name]["final_score_shown"] = shown
-                    results[name]["final_score_model"] = model
-                    if shown != model:
-                        print(f"{name}: the score shown ({shown}) is not the model's ({model})", file=sys.stderr)
+                    results[name]["final_score_kernel"] = published
+                    results[name]["final_score_rescored_alone"] = model
+                    # pre-scored masks were scored two to a batch: float32 results move in the 7th digit
+                    if shown != published or abs(shown - model) > 1e-5 * abs(model):
+                        print(
+                            f"{name}: the score shown ({shown}) is not the model's ({published}, {model})",
+                            file=sys.stderr,
+                        )
                         return 1
             browser.close()
     result = {

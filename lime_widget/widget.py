@@ -235,9 +235,10 @@ class LimeWidget(anywidget.AnyWidget):
     #: forward passes the "find smallest flip" button may spend (``minimal_flip``'s budget)
     flip_budget: int = 2000
     #: masks per forward pass of background work (curves, pre-scoring), which runs in its own thread at the lowest
-    #: CPU priority and starts no batch while a click waits or is being scored. 1: every score the widget shows is
-    #: bit for bit ``exp.rescore(mask)`` (a float32 model's output moves in the 7th digit with the batch size)
-    background_batch: int = 1
+    #: CPU priority and starts no batch while a click waits or is being scored. A float32 model's output depends
+    #: on the batch in about the 7th digit, so a pre-scored mask's score can differ that much from
+    #: ``exp.rescore(mask)``; 1 makes every score shown bit for bit ``exp.rescore(mask)``, at some speed
+    background_batch: int = 2
     #: the most masks pre-scored after one click
     prescore_limit: int = 160
     #: seconds between two messages of background scores to the view (fewer, larger messages)
