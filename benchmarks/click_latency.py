@@ -15,7 +15,7 @@ batch of one) and ``exp.rescore(mask)`` (composition + forward), median of 20 ba
 model); and the time the kernel spent scoring each click that missed the cache (``exp.rescore`` inside the
 widget's scorer thread, timed by wrapping the widget's ``_score``): between clicks the machine does other
 work (the browser draws), so a click's forward pass starts cold and takes longer. Writes
-docs/click_latency.json and prints the table.
+docs/click_latency.json and a screenshot of the second widget, docs/widget.png, and prints the table.
 
     python benchmarks/click_latency.py [--clicks 50] [--pause 1.5] [--out docs]
 """
@@ -205,6 +205,7 @@ def main() -> int:
                             file=sys.stderr,
                         )
                         return 1
+            page.locator(".lime-widget").nth(1).screenshot(path=str(out / "widget.png"))
             browser.close()
     result = {
         "pause_s": args.pause,

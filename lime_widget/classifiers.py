@@ -418,6 +418,10 @@ class FunctionClassifier(Classifier):
     makes the perturbed images be composed at that size (what the model would resize to anyway), which is
     much faster on large photos; None passes full-resolution images. ``output``: ``probabilities``
     (default; rows must sum to 1) or ``logits`` (softmax is applied).
+
+    The widget may call ``fn`` from two threads at once (a click while it pre-scores, or while a flip search
+    runs); for a function that cannot take that, make the widget with ``prescore=False`` and do not click
+    during a flip search.
     """
 
     def __init__(

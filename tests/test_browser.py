@@ -49,9 +49,12 @@ def score_attr(page, name: str) -> str | None:
 
 
 def wait_scored(page, rev: int, timeout_ms: int = 60_000) -> float:
+    """Wait until the view shows the score of ``rev`` as the kernel's answer (not only a score the view knew
+    ahead, ``data-known="true"``, which it shows before the kernel has even applied the mask)."""
     page.wait_for_function(
         """rev => { const el = document.querySelector('[data-testid="lime-score"]');
-                   return el && el.dataset.rev === String(rev) && el.dataset.value !== ''; }""",
+                   return el && el.dataset.rev === String(rev) && el.dataset.value !== ''
+                          && el.dataset.known !== 'true'; }""",
         arg=rev,
         polling="raf",
         timeout=timeout_ms,
