@@ -174,6 +174,9 @@ def test_curve_prescored_clicks_and_zoom(tmp_path, app):
                 assert score == pytest.approx(model_score(kernel), rel=BATCH_REL)
                 assert page.evaluate("window.__first")["known"] == "true"
                 assert plot.get_attribute("data-now-point") == "5"
+                shots = os.environ.get("LIME_WIDGET_SCREENSHOT_DIR")
+                if shots and app == "lab":  # the docs' picture: LIME's deletion curve, the mask at its 5th point
+                    page.locator(".lime-widget").screenshot(path=os.path.join(shots, "widget-curve.png"))
 
                 # ---- without a mouse: the plot has the focus; End + Enter = every superpixel hidden
                 assert page.evaluate("document.activeElement?.dataset?.testid") == "lime-curve-plot"
@@ -238,9 +241,6 @@ def test_curve_prescored_clicks_and_zoom(tmp_path, app):
                 page.keyboard.press("0")
                 assert page.text_content('[data-testid="lime-zoom-reset"]') == "100%"
                 assert canvas.bounding_box()["width"] == pytest.approx(box["width"], abs=2)
-            shots = os.environ.get("LIME_WIDGET_SCREENSHOT_DIR")
-            if shots and app == "lab":
-                page.locator(".lime-widget").screenshot(path=os.path.join(shots, "widget-curve.png"))
             page.screenshot(path=str(tmp_path / f"curves-{app}.png"), full_page=True)
             assert console.relevant() == [], console.relevant()
         finally:
