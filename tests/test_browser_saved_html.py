@@ -72,8 +72,11 @@ def test_saved_widget_opens_offline_and_shows_the_surrogate_for_a_new_mask(tmp_p
         vis = list(w.visible)
         vis[3] = False
         w.set_state({"visible": vis, "rev": 1})
-        assert w.wait_idle(10)
+        w.set_state({"show_curve": True})
+        assert w.wait_idle(30, background=True)
         recorded = float(w.probabilities[w.selected_label])
+        curve = dict(w.curve)
+        assert curve["state"] == "done"
         path = w.save_html(tmp_path / "widget.html")
         label = int(w.selected_label)
         fx, fy = centre(w, 20)
@@ -106,6 +109,23 @@ def test_saved_widget_opens_offline_and_shows_the_surrogate_for_a_new_mask(tmp_p
             page.wait_for_function(
                 f"() => document.querySelector('[data-testid=\"lime-score\"]').dataset.value === '{recorded!r}'"
             )
+            # the curve, as scored before saving: drawn, and its points still set their masks
+            plot = page.locator('[data-testid="lime-curve-plot"]')
+            assert plot.get_attribute("data-state") == "done"
+            assert float(plot.get_attribute("data-area")) == curve["area"]
+            plot.focus()
+            for _ in range(4):
+                page.keyboard.press("ArrowRight")  # points 0, 1, 2, 3
+            page.keyboard.press("Enter")
+            mask = np.ones(exp.n_segments, dtype=bool)
+            mask[curve["order"][:3]] = False
+            page.wait_for_function(
+                "() => document.querySelector('[data-testid=\"lime-curve-plot\"]').dataset.nowPoint === '3'"
+            )
+            assert float(value(page, "lime-surrogate") or "nan") == pytest.approx(
+                exp.surrogate_prediction(mask, label), abs=1e-12
+            )
+            assert "no model" in page.text_content('[data-testid="lime-score"]')
             page.screenshot(path=str(tmp_path / "saved.png"), full_page=True)
             assert all(u.startswith("file:") for u in requests), requests
             assert console.relevant() == [], console.relevant()
