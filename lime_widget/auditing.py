@@ -787,17 +787,27 @@ def _connect(client: Client | str | None, n_workers: int | None) -> Iterator[Cli
     workers = n_workers or os.cpu_count() or 1
     # Dask's default MALLOC_TRIM_THRESHOLD_ (64 KiB) fixes glibc's mmap threshold, so every large tensor is
     # mmap'd and unmapped again: torch ran three times slower in such workers (docs/scale.md). Unset it.
-    with (
-        dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}),
-        LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address="127.0.0.1:0",
-            silence_logs=logging.ERROR,
-            # torch, numpy and OpenMP in each worker start single-threaded, like the worker itself
-            env={"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"},
-        ) as cluster,
-        Client(cluster) as c,
-    ):
-        yield c
+    # Dask's nannies set the workers' variables (OMP_NUM_THREADS=1, PYTHONHASHSEED, ...) in this process's own
+    # environment before spawning them, and leave them there: every process started afterwards (a notebook's
+    # kernel, a subprocess) would run single-threaded. The caller's environment is put back when the cluster
+    # closes.
+    saved = dict(os.environ)
+    try:
+        with (
+            dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}),
+            LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address="127.0.0.1:0",
+                silence_logs=logging.ERROR,
+                # torch, numpy and OpenMP in each worker start single-threaded, like the worker itself
+                env={"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"},
+            ) as cluster,
+            Client(cluster) as c,
+        ):
+            yield c
+    finally:
+        for name in [k for k in os.environ if k not in saved]:
+            del os.environ[name]
+        os.environ.update(saved)

@@ -234,7 +234,10 @@ def test_embedded_local_cluster_and_model_by_name(tmp_path):
     root.mkdir()
     for name in ("chelsea", "coffee"):
         Image.fromarray(lw.sample_image(name)[::4, ::4]).save(root / f"{name}.jpg")
+    environ = dict(os.environ)
     res = lw.audit(root, "efficientnet_lite0", out=tmp_path / "out", n_workers=1, progress=False, num_samples=40)
+    # Dask sets its workers' OMP_NUM_THREADS=1 etc. in this process: they must not outlive the cluster
+    assert dict(os.environ) == environ
     assert (res.table["error"] == "").all()
     assert "cat" in res.table["predicted_class"][0].lower()
     exp = res.explanation(0)
