@@ -173,14 +173,23 @@ def _background_loop(ref: weakref.ReferenceType[LimeWidget], jobs: _Jobs, idle_s
 
             if not jobs.cond.wait_for(ready, timeout=idle_s) and jobs.has_background_work() and not jobs.closed:
                 continue  # clicks kept it waiting: the work is still there
-            if jobs.closed or not jobs.has_background_work():  # closed or idle: end this thread
+            idle = jobs.closed or not jobs.has_background_work()
+            if idle:  # closed or idle: end this thread
                 if jobs.background is threading.current_thread():
                     jobs.background = None
-                return
-            curve, masks = jobs.curve, []
-            if curve is None:
-                masks, jobs.prescore = jobs.prescore[:batch], jobs.prescore[batch:]
-            jobs.background_busy = True
+                if jobs.closed:
+                    return
+            else:
+                curve, masks = jobs.curve, []
+                if curve is None:
+                    masks, jobs.prescore = jobs.prescore[:batch], jobs.prescore[batch:]
+                jobs.background_busy = True
+        if idle:
+            # The work went away (the curve closed, a plan with nothing to score): send what was kept back.
+            widget = ref()
+            if widget is not None:
+                widget._flush_scores()
+            return
         try:
             widget = ref()
             if widget is None:
@@ -331,7 +340,7 @@ class LimeWidget(anywidget.AnyWidget):
         self._last_probs = self._original
         self._last_mask = np.ones(exp.n_segments, dtype=bool)
         self._view_seen = False  # a view has sent a mask: someone may click, so pre-scoring is worth it
-        self.prescore = (not on_jupyterhub()) if prescore is None else prescore
+        self._prescore_on = (not on_jupyterhub()) if prescore is None else prescore
         super().__init__(**explanation_state(exp, max_display_side=max_display_side, gradcam_scores=cams))
         self.observe(self._on_mask_change, names=["visible", "rev"])
         self.observe(self._on_curve_change, names=["show_curve", "curve_ranking", "curve_mode", "selected_label"])
@@ -339,6 +348,23 @@ class LimeWidget(anywidget.AnyWidget):
         self.on_msg(self._on_custom_message)
         self._flip_thread: threading.Thread | None = None
         _replace_in_cell(self)
+
+    @property
+    def prescore(self) -> bool:
+        """Whether the masks one click away are pre-scored in idle time (see the class docs). Setting it to
+        False drops the masks queued for pre-scoring; True plans them for the mask scored last."""
+        return self._prescore_on
+
+    @prescore.setter
+    def prescore(self, value: bool) -> None:
+        if not isinstance(value, bool):
+            raise TypeError(f"prescore must be True or False; got {value!r}")
+        self._prescore_on = value
+        if value:
+            self._plan_prescore()
+        else:
+            with self._jobs.cond:
+                self._jobs.prescore = []
 
     @traitlets.default("_esm")
     def _default_esm(self) -> str:
@@ -433,11 +459,12 @@ class LimeWidget(anywidget.AnyWidget):
         return data
 
     def close(self) -> None:
-        """Close the comm and stop the scorer thread (a mask being scored is finished but not published).
+        """Close the comm and stop the scorer and background threads (a mask being scored is finished but not
+        published; queued curve and pre-scoring work is dropped).
 
         An idle thread is woken and joined (up to ``close_join_s`` seconds), so it has ended when close()
         returns. A thread inside a model call is not waited for (the kernel stays responsive): it ends as soon
-        as that call returns, without publishing. Never joined from the scorer thread itself (where the last
+        as that call returns, without publishing. Never joined from one of these threads itself (where the last
         reference was dropped)."""
         jobs = self.__dict__.get("_jobs")  # absent when __init__ failed before the queue existed
         if jobs is not None:
@@ -601,6 +628,18 @@ class LimeWidget(anywidget.AnyWidget):
             )
         return str(value)
 
+    def notify_change(self, change: Any) -> None:
+        """Send a mask set from Python together with its new ``rev`` in one message.
+
+        ipywidgets sends a trait before its observers run; without this, the view would hold the new mask with
+        the old ``rev`` for a moment and could take the old mask's scores for the new one."""
+        if change["name"] == "visible" and not self._from_front_end:
+            # The lock keeps the scorer's publish (which holds it around its own hold_sync) out of this message.
+            with self._state_lock, self.hold_sync():
+                super().notify_change(change)
+        else:
+            super().notify_change(change)
+
     @traitlets.validate("visible")
     def _validate_visible(self, proposal: dict[str, Any]) -> list[bool]:
         value = list(proposal["value"])
@@ -733,7 +772,7 @@ class LimeWidget(anywidget.AnyWidget):
                 else:
                     self.status = "error"
                 self.scored_rev = rev
-        self._plan_prescore()
+        self._plan_prescore(rev)
 
     def _rows(self, probs: np.ndarray) -> list[dict[str, Any]]:
         return _score_rows(self._exp, probs, self._original_top)
@@ -765,19 +804,22 @@ class LimeWidget(anywidget.AnyWidget):
         order = np.lexsort((-size, ~m))  # shown (m True) first, then by decreasing |weight|
         toggles = np.repeat(m[None], order.size, axis=0)
         toggles[np.arange(order.size), order] = ~m[order]
-        out, seen = [], {_key(m)}
+        out: list[np.ndarray] = []
+        seen = {_key(m)}
+        limit = max(0, int(self.prescore_limit))
         for cand in [hide_top, keep_top, ~m, *toggles]:
+            if len(out) >= limit:
+                break
             key = _key(cand)
             if key not in seen:
                 seen.add(key)
                 out.append(cand)
-            if len(out) >= max(0, int(self.prescore_limit)):
-                break
         return np.array(out, dtype=bool).reshape(len(out), m.size)
 
-    def _plan_prescore(self) -> None:
+    def _plan_prescore(self, rev: int | None = None) -> None:
         """Queue the masks one click away from the mask scored last (replacing the last plan); send the view
-        the scores of those already cached. Only once a view has sent a mask: without one nobody clicks."""
+        the scores of those already cached. Only once a view has sent a mask: without one nobody clicks.
+        rev: the mask just published; its plan is dropped if a newer mask came meanwhile (that one plans)."""
         if not self.prescore or not self._view_seen:
             return
         try:
@@ -797,7 +839,7 @@ class LimeWidget(anywidget.AnyWidget):
             return
         jobs = self._jobs
         with jobs.cond:
-            if jobs.closed:
+            if jobs.closed or (rev is not None and rev != self.rev):
                 return
             jobs.prescore = todo
             if todo:

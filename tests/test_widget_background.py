@@ -283,3 +283,79 @@ def test_background_work_runs_at_the_lowest_priority(explained):
         assert os.getpriority(os.PRIO_PROCESS, scorer.native_id) != 19
     finally:
         w.close()
+
+
+def test_a_mask_set_from_python_goes_to_the_view_with_its_rev(explained):
+    """One message holds the new mask and its rev: the view never holds the new mask with the old rev (whose
+    scores it would otherwise take, and remember, for the new mask)."""
+    w, _, _ = make(explained, prescore=False)
+    calls: list[set[str]] = []
+    original = w.send_state
+
+    def send_state(key: Any = None) -> None:
+        calls.append({key} if isinstance(key, str) else set(key or ["<all>"]))
+        original(key)
+
+    w.send_state = send_state  # type: ignore[method-assign]
+    try:
+        rev = w.rev
+        vis = list(w.visible)
+        vis[5] = False
+        w.visible = vis
+        with_visible = [c for c in calls if "visible" in c]
+        assert len(with_visible) == 1 and "rev" in with_visible[0], calls
+        assert not [c for c in calls if "rev" in c and "visible" not in c], calls
+        assert w.rev == rev + 1
+        assert w.wait_idle(10) and w.scored_rev == w.rev
+    finally:
+        w.close()
+
+
+def test_turning_prescoring_off_drops_the_queued_masks_and_what_was_scored_is_sent(explained):
+    w, fn, sent = make(explained, prescore=True)
+    w.scorer_idle_s = 0.3  # the background thread ends soon after its work went away
+    w.send_interval_s = 60.0  # keep every score after the first message back, until the work ends
+    jobs = w._jobs
+    try:
+        fn.delay = 0.03
+        click(w, 0)
+        assert w.wait_idle(10)
+        time.sleep(0.3)
+        assert jobs.prescore, "pre-scoring should still be running"
+        # As if a click were being scored: the background thread finishes its batch and waits, work still queued,
+        # its scores kept back for a larger message.
+        with jobs.cond:
+            jobs.click_busy = True
+            assert jobs.cond.wait_for(lambda: not jobs.background_busy, timeout=10)
+        w.prescore = False  # the work goes away while the thread waits
+        assert jobs.prescore == []
+        with jobs.cond:
+            jobs.click_busy = False
+            jobs.cond.notify_all()
+        assert w.wait_idle(10, background=True)
+        passes = w.background_passes
+        assert 0 < passes < min(K + 3, w.prescore_limit)
+        deadline = time.monotonic() + 10
+        while w.background_thread is not None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert w.background_thread is None
+        # every mask it scored reached the view (and the all-shown one, cached from the start): none was
+        # stranded in the kept-back message
+        got = sent_scores(sent)
+        assert () in got and len(got) == passes + 1
+        time.sleep(0.3)
+        assert w.background_passes == passes  # and nothing more was scored
+        with pytest.raises(TypeError, match="prescore must be True or False"):
+            w.prescore = None  # type: ignore[assignment]
+    finally:
+        w.close()
+
+
+def test_prescore_limit_bounds_the_neighbours(explained):
+    w, _, _ = make(explained, prescore=False)
+    try:
+        for limit in (0, 1, 3):
+            w.prescore_limit = limit
+            assert w.neighbours().shape == (limit, K)
+    finally:
+        w.close()

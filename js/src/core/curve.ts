@@ -161,8 +161,8 @@ export function curvePath(curve: Pick<CurveData, "counts" | "scores">, n: number
 
 /**
  * Hit-testing: the index of the point nearest to the pointer's x (CSS pixels from the SVG's left
- * edge, the SVG drawn `drawnWidth` wide); -1 when the pointer is left or right of the axes by more
- * than half a step, or there are no points.
+ * edge, the SVG drawn `drawnWidth` wide); -1 when the pointer is farther from every point than
+ * half a step (at least 6 SVG units), or there are no points.
  */
 export function nearestPoint(
   counts: readonly number[],

@@ -1,7 +1,8 @@
 /**
  * The model's scores of masks the view already knows: pre-scored by the kernel (a `scores` message)
  * or scored earlier. A click onto such a mask shows the model's score in the click's own frame; the
- * kernel's answer, which carries the same numbers, follows. Pure and DOM-free.
+ * kernel's answer follows (the same numbers, or the same to about 7 digits when the kernel scored the
+ * mask again alone after it left its own cache). Pure and DOM-free.
  */
 
 import type { ScoreRow } from "../protocol";
@@ -91,9 +92,18 @@ export class KnownScores {
     return taken;
   }
 
-  /** Remember the kernel's answer for the mask on screen (when the snapshot holds one). */
-  remember(s: Pick<Snapshot, "mask" | "rev" | "scoredRev" | "scores">): void {
-    if (s.scoredRev === s.rev && rowsUsable(s.scores)) this.set(maskKey(s.mask), s.scores);
+  /**
+   * Remember the kernel's answer for the mask on screen: only when the newest probe of the history
+   * is that answer (same rev, same hidden superpixels), so scores that arrive next to another
+   * mask are never kept under it.
+   */
+  remember(s: Pick<Snapshot, "mask" | "rev" | "scoredRev" | "scores" | "history">): void {
+    if (s.scoredRev !== s.rev || !rowsUsable(s.scores)) return;
+    const last = s.history.at(-1);
+    if (last === undefined || last.rev !== s.rev || !Array.isArray(last.hidden)) return;
+    const key = maskKey(s.mask);
+    if (hiddenKey(s.mask.length, last.hidden) !== key) return;
+    this.set(key, s.scores);
   }
 }
 

@@ -60,9 +60,46 @@ describe("KnownScores", () => {
 
   it("remembers the kernel's answer for the mask on screen only when it is current", () => {
     const k = new KnownScores();
-    k.remember(snap({ visible: [true, false], rev: 2, scored_rev: 1, scores: rows }));
+    const probe = (rev: number, hidden: number[]) => ({
+      rev,
+      hidden,
+      label: 285,
+      score: 0.6,
+      change: 0,
+      top: "Egyptian cat",
+    });
+    k.remember(
+      snap({
+        visible: [true, false],
+        rev: 2,
+        scored_rev: 1,
+        scores: rows,
+        history: [probe(1, [])],
+      }),
+    );
     expect(k.size).toBe(0);
-    k.remember(snap({ visible: [true, false], rev: 2, scored_rev: 2, scores: rows }));
+    // the scores of rev 1 (nothing hidden) next to a new mask whose rev has not arrived yet
+    k.remember(
+      snap({
+        visible: [true, false],
+        rev: 1,
+        scored_rev: 1,
+        scores: rows,
+        history: [probe(1, [])],
+      }),
+    );
+    expect(k.size).toBe(0);
+    k.remember(snap({ visible: [true, false], rev: 2, scored_rev: 2, scores: rows, history: [] }));
+    expect(k.size).toBe(0);
+    k.remember(
+      snap({
+        visible: [true, false],
+        rev: 2,
+        scored_rev: 2,
+        scores: rows,
+        history: [probe(1, []), probe(2, [1])],
+      }),
+    );
     expect(k.get([true, false])).toEqual(rows);
   });
 });
