@@ -68,38 +68,17 @@ describe("KnownScores", () => {
       change: 0,
       top: "Egyptian cat",
     });
-    k.remember(
-      snap({
-        visible: [true, false],
-        rev: 2,
-        scored_rev: 1,
-        scores: rows,
-        history: [probe(1, [])],
-      }),
-    );
+    // the mask [shown, hidden] on screen at `rev`, with the kernel's answer for `scoredRev`
+    const answer = (rev: number, scoredRev: number, history: ReturnType<typeof probe>[]) =>
+      snap({ visible: [true, false], rev, scored_rev: scoredRev, scores: rows, history });
+    k.remember(answer(2, 1, [probe(1, [])]));
     expect(k.size).toBe(0);
     // the scores of rev 1 (nothing hidden) next to a new mask whose rev has not arrived yet
-    k.remember(
-      snap({
-        visible: [true, false],
-        rev: 1,
-        scored_rev: 1,
-        scores: rows,
-        history: [probe(1, [])],
-      }),
-    );
+    k.remember(answer(1, 1, [probe(1, [])]));
     expect(k.size).toBe(0);
-    k.remember(snap({ visible: [true, false], rev: 2, scored_rev: 2, scores: rows, history: [] }));
+    k.remember(answer(2, 2, []));
     expect(k.size).toBe(0);
-    k.remember(
-      snap({
-        visible: [true, false],
-        rev: 2,
-        scored_rev: 2,
-        scores: rows,
-        history: [probe(1, []), probe(2, [1])],
-      }),
-    );
+    k.remember(answer(2, 2, [probe(1, []), probe(2, [1])]));
     expect(k.get([true, false])).toEqual(rows);
   });
 });
