@@ -35,7 +35,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.browser_harness import CHROMIUM, CHROMIUM_ARGS, ConsoleLog, jupyter_server, kernel_probe  # noqa: E402
+from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS, ConsoleLog, jupyter_server, kernel_probe  # noqa: E402
 
 SETUP = """import lime_widget as lw
 exp = lw.explain(lw.sample_image("chelsea"), lw.load_model(), num_samples=200, random_state=0, progress=False)"""

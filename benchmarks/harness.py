@@ -120,7 +120,7 @@ def build_classifier(model: str, opts: Options) -> Any:
     import torch
 
     import lime_widget as lw
-    from lime_widget.models import IMAGENET_MEAN, IMAGENET_STD
+    from lime_widget.models.zoo import IMAGENET_MEAN, IMAGENET_STD
 
     torch.manual_seed(opts.seed)  # the same random weights in every subprocess
     if model == "toy":
@@ -297,7 +297,7 @@ def _lime_weights(exp: Any, label: int, k: int) -> np.ndarray:
 
 def mean_fill(image: np.ndarray, segments: np.ndarray) -> np.ndarray:
     """Each superpixel painted with its mean colour (lime's hide_color=None, lime_widget's hide='mean')."""
-    from lime_widget.compose import fill_image
+    from lime_widget.engine.compose import fill_image
 
     return fill_image(image, segments, "mean")
 

@@ -94,7 +94,7 @@ def top5(weights: np.ndarray) -> list[int]:
 
 
 def fit_top(masks: np.ndarray, p: np.ndarray, weights: np.ndarray, alpha: float, target: str) -> np.ndarray:
-    from lime_widget.surrogate import fit_surrogate
+    from lime_widget.core.surrogate import fit_surrogate
 
     y = p if target == "probability" else np.log(np.clip(p, 1e-7, 1 - 1e-7) / np.clip(1 - p, 1e-7, 1))
     return fit_surrogate(masks, y[:, None], weights, alpha=alpha).coef[0]
@@ -118,11 +118,11 @@ def full_ranking(weights: np.ndarray) -> np.ndarray:
 def run_image(
     img: Image, seeds: list[int], model: Any, with_lime: bool, with_auto: bool, check_auto: bool = True
 ) -> dict[str, Any]:
-    from lime_widget.compose import Composer, fill_image
-    from lime_widget.kernels import count_kernel, sample_weights
-    from lime_widget.pipeline import make_rng
-    from lime_widget.sampling import design_weights, sample_masks
-    from lime_widget.segmentation import n_segments_of, segment
+    from lime_widget.core.kernels import count_kernel, sample_weights
+    from lime_widget.core.sampling import design_weights, sample_masks
+    from lime_widget.core.segmentation import n_segments_of, segment
+    from lime_widget.engine.compose import Composer, fill_image
+    from lime_widget.engine.pipeline import make_rng
 
     seg = segment(img.pixels, "slic", {})
     k = n_segments_of(seg)
@@ -191,8 +191,8 @@ def run_image(
 
 def self_estimate(masks: np.ndarray, p: np.ndarray, w: np.ndarray, alpha: float, design: str) -> float:
     """What the explanation says of its own stability (``exp.stability``): 200 bootstrap refits."""
-    from lime_widget.sampling import PAIRED_SCHEMES
-    from lime_widget.uncertainty import bootstrap_coefs, expected_jaccard, top_k_sets
+    from lime_widget.core.sampling import PAIRED_SCHEMES
+    from lime_widget.core.uncertainty import bootstrap_coefs, expected_jaccard, top_k_sets
 
     coefs = bootstrap_coefs(masks, p[:, None], w, alpha, np.random.default_rng(0), paired=design in PAIRED_SCHEMES)
     return expected_jaccard(top_k_sets(coefs[:, 0], 5))
@@ -200,12 +200,12 @@ def self_estimate(masks: np.ndarray, p: np.ndarray, w: np.ndarray, alpha: float,
 
 def simulate_auto(samples: list[Any], kernel: str, width: float | None, alpha: float, design: str) -> dict[str, Any]:
     """``num_samples="auto"`` on the already scored stream: the same rounds, bootstrap draws and stopping rule
-    as :func:`lime_widget.adaptive.draw_samples` with the same seed (checked by :func:`auto_check`), without
+    as :func:`lime_widget.engine._adaptive.draw_samples` with the same seed (checked by :func:`auto_check`), without
     scoring the masks again."""
-    from lime_widget.adaptive import STOP_REFITS, _rounds
-    from lime_widget.kernels import sample_weights
-    from lime_widget.sampling import PAIRED_SCHEMES
-    from lime_widget.uncertainty import bootstrap_coefs, expected_jaccard, top_k_sets
+    from lime_widget.core.kernels import sample_weights
+    from lime_widget.core.sampling import PAIRED_SCHEMES
+    from lime_widget.core.uncertainty import bootstrap_coefs, expected_jaccard, top_k_sets
+    from lime_widget.engine._adaptive import STOP_REFITS, _rounds
 
     out: dict[str, Any] = {}
     for target in AUTO_TARGETS:

@@ -13,75 +13,56 @@ from typing import TYPE_CHECKING, Any
 # Public name -> module that defines it. Modules load on first use, so ``import lime_widget`` stays fast
 # (torch, scikit-learn, anywidget and the JS bundle are only loaded when needed).
 _EXPORTS = {
-    "AuditGallery": "gallery",
-    "compare": "comparison",
-    "ModelComparison": "comparison",
-    "AuditParametersError": "auditing",
-    "AuditResult": "auditing",
-    "audit": "auditing",
-    "Classifier": "classifiers",
-    "ClassLookupError": "classifiers",
-    "ExplainConfig": "config",
-    "FunctionClassifier": "classifiers",
-    "ModelOutputError": "classifiers",
-    "Preprocess": "classifiers",
-    "TorchClassifier": "classifiers",
-    "set_threads": "threads",
-    "compare_rankings": "class_activation",
-    "gradcam": "class_activation",
-    "superpixel_scores": "class_activation",
-    "explain": "pipeline",
-    "DegenerateExplanationError": "pipeline",
-    "DegenerateExplanationWarning": "pipeline",
-    "predict": "prediction",
-    "Prediction": "prediction",
-    "Explanation": "explanation",
-    "ExplanationFormatError": "serialization",
-    "ImageError": "images",
-    "load_image": "images",
-    "sample_image": "images",
-    "to_rgb_uint8": "images",
-    "ModelUnavailableError": "models",
-    "as_classifier": "models",
-    "imagenet_categories": "models",
-    "load_model": "models",
-    "PRESETS": "presets",
-    "preset": "presets",
-    "SegmentationError": "segmentation",
-    "segment": "segmentation",
-    "curves_figure": "sensitivity",
-    "deletion_curve": "sensitivity",
-    "flip_search": "sensitivity",
-    "MinimalFlip": "sensitivity",
-    "minimal_flip": "sensitivity",
-    "random_ranking": "sensitivity",
-    "ranking_from_weights": "sensitivity",
-    "LimeWidget": "widget",
-    "explore": "widget",
+    "AuditGallery": "audit.gallery",
+    "compare": "widget.comparison",
+    "ModelComparison": "widget.comparison",
+    "AuditParametersError": "audit.running",
+    "AuditResult": "audit.running",
+    "audit": "audit.running",
+    "Classifier": "models.classifiers",
+    "ClassLookupError": "models.classifiers",
+    "ExplainConfig": "engine.config",
+    "FunctionClassifier": "models.classifiers",
+    "ModelOutputError": "models.classifiers",
+    "Preprocess": "models.classifiers",
+    "TorchClassifier": "models.classifiers",
+    "set_threads": "models.threads",
+    "compare_rankings": "analysis.class_activation",
+    "gradcam": "analysis.class_activation",
+    "superpixel_scores": "analysis.class_activation",
+    "explain": "engine.pipeline",
+    "DegenerateExplanationError": "engine.pipeline",
+    "DegenerateExplanationWarning": "engine.pipeline",
+    "predict": "engine.prediction",
+    "Prediction": "engine.prediction",
+    "Explanation": "engine.explanation",
+    "ExplanationFormatError": "core._json",
+    "ImageError": "core.images",
+    "load_image": "core.images",
+    "sample_image": "core.images",
+    "to_rgb_uint8": "core.images",
+    "ModelUnavailableError": "models.zoo",
+    "as_classifier": "models.zoo",
+    "imagenet_categories": "models.zoo",
+    "load_model": "models.zoo",
+    "PRESETS": "engine.presets",
+    "preset": "engine.presets",
+    "SegmentationError": "core.segmentation",
+    "segment": "core.segmentation",
+    "curves_figure": "analysis.sensitivity",
+    "deletion_curve": "analysis.sensitivity",
+    "flip_search": "analysis.sensitivity",
+    "MinimalFlip": "analysis.sensitivity",
+    "minimal_flip": "analysis.sensitivity",
+    "random_ranking": "analysis.sensitivity",
+    "ranking_from_weights": "analysis.sensitivity",
+    "LimeWidget": "widget.explorer",
+    "explore": "widget.explorer",
 }
 
 if TYPE_CHECKING:
-    from .auditing import AuditParametersError, AuditResult, audit
-    from .class_activation import compare_rankings, gradcam, superpixel_scores
-    from .classifiers import (
-        Classifier,
-        ClassLookupError,
-        FunctionClassifier,
-        ModelOutputError,
-        Preprocess,
-        TorchClassifier,
-    )
-    from .comparison import ModelComparison, compare
-    from .config import ExplainConfig
-    from .explanation import Explanation
-    from .gallery import AuditGallery
-    from .images import ImageError, load_image, sample_image, to_rgb_uint8
-    from .models import ModelUnavailableError, as_classifier, imagenet_categories, load_model
-    from .pipeline import DegenerateExplanationError, DegenerateExplanationWarning, explain
-    from .prediction import Prediction, predict
-    from .presets import PRESETS, preset
-    from .segmentation import SegmentationError, segment
-    from .sensitivity import (
+    from .analysis.class_activation import compare_rankings, gradcam, superpixel_scores
+    from .analysis.sensitivity import (
         MinimalFlip,
         curves_figure,
         deletion_curve,
@@ -90,9 +71,28 @@ if TYPE_CHECKING:
         random_ranking,
         ranking_from_weights,
     )
-    from .serialization import ExplanationFormatError
-    from .threads import set_threads
-    from .widget import LimeWidget, explore
+    from .audit.gallery import AuditGallery
+    from .audit.running import AuditParametersError, AuditResult, audit
+    from .core._json import ExplanationFormatError
+    from .core.images import ImageError, load_image, sample_image, to_rgb_uint8
+    from .core.segmentation import SegmentationError, segment
+    from .engine.config import ExplainConfig
+    from .engine.explanation import Explanation
+    from .engine.pipeline import DegenerateExplanationError, DegenerateExplanationWarning, explain
+    from .engine.prediction import Prediction, predict
+    from .engine.presets import PRESETS, preset
+    from .models.classifiers import (
+        Classifier,
+        ClassLookupError,
+        FunctionClassifier,
+        ModelOutputError,
+        Preprocess,
+        TorchClassifier,
+    )
+    from .models.threads import set_threads
+    from .models.zoo import ModelUnavailableError, as_classifier, imagenet_categories, load_model
+    from .widget.comparison import ModelComparison, compare
+    from .widget.explorer import LimeWidget, explore
 
 __all__ = sorted([*_EXPORTS, "__version__"])
 
@@ -121,7 +121,7 @@ def __dir__() -> list[str]:
 
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext lime_widget``: registers the ``%lime IMAGE [--model NAME] [--num-samples N] [--preset P]``
-    magic (see :mod:`lime_widget.magics`)."""
-    from .magics import load_ipython_extension as load
+    magic (see :mod:`lime_widget.cli.magics`)."""
+    from .cli.magics import load_ipython_extension as load
 
     load(ipython)

@@ -77,5 +77,5 @@ echo "-- one real-browser widget check against the wheel (JupyterLab + chromium)
 cp -r "$ROOT/tests" "$WORK/tests"
 cd "$WORK"
 LIME_WIDGET_REQUIRE_BROWSER=1 "$WORK/venv/bin/python" -m pytest -q -p no:cacheprovider --rootdir "$WORK" \
-  -W "ignore::pytest.PytestUnknownMarkWarning" "tests/test_browser.py::test_click_rescores_exactly_and_undo_restores[lab]"
+  -W "ignore::pytest.PytestUnknownMarkWarning" "tests/browser/test_browser.py::test_click_rescores_exactly_and_undo_restores[lab]"
 echo "wheel check passed"

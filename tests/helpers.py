@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 import lime_widget as lw
-from lime_widget.segmentation import grid
+from lime_widget.core.segmentation import grid
 
 GRID = 8  # the synthetic images are GRID x GRID cells of CELL px
 CELL = 8

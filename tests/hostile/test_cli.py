@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 import lime_widget as lw
-import lime_widget.models
-from lime_widget.cli import main
+import lime_widget.models.zoo
+from lime_widget.cli.commands import main
 
 from .test_images import giant_png
 
@@ -23,7 +23,7 @@ def no_model(monkeypatch):
     def refuse(*a, **k):
         raise AssertionError("the model was loaded before the arguments were checked")
 
-    monkeypatch.setattr(lime_widget.models, "load_model", refuse)
+    monkeypatch.setattr(lime_widget.models.zoo, "load_model", refuse)
 
 
 def files(tmp_path):
@@ -119,7 +119,7 @@ def test_the_json_is_saved_first_and_survives_a_failure_to_draw(tmp_path, capsys
     assert "could not draw" in captured.err and str(saved) in captured.err
     assert lw.Explanation.load_json(saved).n_samples == 12  # complete and valid
     assert not list(tmp_path.glob(".*.tmp"))  # the atomic write left nothing behind
-    assert json.loads(saved.read_text())["format"] == "lime_widget.explanation"
+    assert json.loads(saved.read_text())["format"] == "lime_widget.engine.explanation"
 
 
 def test_debug_shows_the_traceback(tmp_path, no_model):

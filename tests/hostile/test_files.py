@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 import lime_widget as lw
-from lime_widget.serialization import ExplanationFormatError
+from lime_widget.core._json import ExplanationFormatError
 
 from ..helpers import cell_image, cell_segments
 

@@ -14,7 +14,7 @@ import torch
 from PIL import Image
 
 import lime_widget as lw
-from lime_widget.images import ImageError, load_image, to_rgb_uint8
+from lime_widget.core.images import ImageError, load_image, to_rgb_uint8
 
 
 def giant_png(width: int, height: int) -> bytes:

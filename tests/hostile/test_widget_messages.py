@@ -20,10 +20,10 @@ import pytest
 from ipywidgets.widgets import widget as ipywidget
 
 import lime_widget as lw
-from lime_widget.widget import FRONT_END_TRAITS, LimeWidget
+from lime_widget.widget.explorer import FRONT_END_TRAITS, LimeWidget
 
 from ..helpers import cell_image, cell_segments
-from ..test_widget import SlowCounting
+from ..widget.test_explorer import SlowCounting
 
 K = 64  # superpixels of cell_segments()
 START_REV = 2  # every widget starts after two clicks, so that "backwards" and "equal" revs exist

@@ -1,0 +1,1 @@
+"""What an explanation is worth: deletion/insertion curves, flip searches, Grad-CAM, ranking comparisons."""

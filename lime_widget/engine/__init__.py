@@ -1,0 +1,1 @@
+"""Explaining: composition, configuration, presets, sampling rounds, Explanation, explain, predict."""

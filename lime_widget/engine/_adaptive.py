@@ -1,0 +1,128 @@
+"""Drawing and scoring the samples of an explanation: a fixed number, or rounds until the answer is stable.
+
+``num_samples="auto"`` draws the design's stream in rounds (each about 25% larger than the last), refits
+the surrogate after each round with bootstrap refits (:mod:`lime_widget.core.uncertainty`), and stops as soon as
+the estimated top-k stability of the first explained class reaches ``target_stability``, or at
+``max_samples`` (the idea of S-LIME and BayesLIME: sample until the selection is statistically stable). The
+design is a stream, so the samples of an auto run are a prefix of the fixed-size run with the same seed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..core.kernels import count_kernel, sample_weights
+from ..core.sampling import PAIRED_SCHEMES, design_weights, sample_masks
+from ..core.uncertainty import bootstrap_coefs, expected_jaccard, top_k_sets
+from .compose import Composer
+from .config import ExplainConfig
+
+#: first round of an auto run, growth per round, and the refits used for the stopping rule
+FIRST_ROUND = 100
+GROWTH = 1.25
+STOP_REFITS = 100
+STABILITY_K = 5
+
+
+@dataclass(frozen=True)
+class SampleRun:
+    """The samples of one explanation: masks bool (n, K), scores float64 (n, C), distances and kernel weights
+    (n,) (design weights included); stop_reason ``fixed``, ``stable`` or ``max_samples``; trace: (samples,
+    estimated stability) after each round of an auto run."""
+
+    masks: np.ndarray
+    scores: np.ndarray
+    distances: np.ndarray
+    kernel_weights: np.ndarray
+    stop_reason: str
+    trace: list[tuple[int, float]] = field(default_factory=list)
+
+
+def weigh(masks: np.ndarray, cfg: ExplainConfig, per_count: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Distances and sample weights (kernel x design adjustment) of masks bool (n, K)."""
+    distances, kweights = sample_weights(masks, cfg.kernel, cfg.kernel_width)
+    return distances, kweights * design_weights(masks, cfg.sampling, per_count)
+
+
+def draw_samples(
+    composer: Composer,
+    cfg: ExplainConfig,
+    rng: np.random.Generator,
+    stability_class: Callable[[np.ndarray], int],
+    *,
+    batch_size: int | None = None,
+    progress: bool = False,
+) -> SampleRun:
+    """Draw masks of ``cfg.sampling`` and score them with the composer.
+
+    stability_class: the class whose stability decides when an auto run stops, from the original's
+    probabilities (C,). Returns a :class:`SampleRun`.
+    """
+    k = composer.n_segments
+    per_count = count_kernel(cfg.kernel, cfg.kernel_width, k) if cfg.sampling == "stratified" else None
+    if cfg.num_samples != "auto":
+        masks = sample_masks(int(cfg.num_samples), k, rng, cfg.sampling, count_weights=per_count)
+        scores = composer.score(masks, batch_size=batch_size, progress=progress)
+        return SampleRun(masks, scores, *weigh(masks, cfg, per_count), stop_reason="fixed")
+
+    n_max = int(cfg.max_samples)
+    masks = sample_masks(n_max, k, rng, cfg.sampling, count_weights=per_count)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n_max, desc="LIME samples (auto)", unit="img", leave=False)
+    chunks: list[np.ndarray] = []
+    trace: list[tuple[int, float]] = []
+    done, reason, label = 0, "max_samples", -1
+    try:
+        for n in _rounds(n_max):
+            chunks.append(composer.score(masks[done:n], batch_size=batch_size))
+            if bar is not None:
+                bar.update(n - done)
+            done = n
+            scores = np.concatenate(chunks, axis=0)
+            if label < 0:
+                label = int(stability_class(scores[0]))
+            _, w = weigh(masks[:n], cfg, per_count)
+            stability = estimate_stability(masks[:n], scores[:, label], w, cfg, rng, draws=STOP_REFITS)
+            trace.append((n, stability))
+            if bar is not None:
+                bar.set_postfix(stability=f"{stability:.2f}", target=cfg.target_stability)
+            if stability >= cfg.target_stability:
+                reason = "stable"
+                break
+    finally:
+        if bar is not None:
+            bar.close()
+    masks = masks[:done]
+    return SampleRun(masks, np.concatenate(chunks, axis=0), *weigh(masks, cfg, per_count), reason, trace)
+
+
+def _rounds(n_max: int) -> list[int]:
+    """Sample counts after each round: FIRST_ROUND, then about 25% more each time (even, for pairs)."""
+    out = [min(n_max, FIRST_ROUND)]
+    while out[-1] < n_max:
+        nxt = 2 * math.ceil(out[-1] * GROWTH / 2)
+        out.append(min(n_max, max(nxt, out[-1] + 2)))
+    return out
+
+
+def estimate_stability(
+    masks: np.ndarray,
+    target: np.ndarray,
+    weights: np.ndarray,
+    cfg: ExplainConfig,
+    rng: np.random.Generator,
+    *,
+    draws: int,
+) -> float:
+    """The expected top-k Jaccard between two runs, from bootstrap refits of one class's surrogate."""
+    coefs = bootstrap_coefs(
+        masks, target[:, None], weights, float(cfg.ridge_alpha), rng, draws=draws, paired=cfg.sampling in PAIRED_SCHEMES
+    )
+    return expected_jaccard(top_k_sets(coefs[:, 0], STABILITY_K))

@@ -1,0 +1,1 @@
+"""Classifier adapters, the model zoo, torch thread settings, the teaching dataset and CNN."""

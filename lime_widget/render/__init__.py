@@ -1,0 +1,1 @@
+"""Drawing: matplotlib figures, the weight overlay, the view state and the offline HTML file."""

@@ -1,0 +1,1 @@
+"""The explorer (anywidget) split by job, and the comparison of two models."""

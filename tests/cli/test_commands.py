@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from PIL import Image
+
+from lime_widget.cli.commands import main
+
+
+def test_cli_explains_chelsea(tmp_path, capsys):
+    rc = main(["explain", "chelsea", "--num-samples", "24", "--out", str(tmp_path), "--no-progress"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    # the first class listed under "top classes:" is the top class, wherever that block is printed
+    lines = out.splitlines()
+    first_class = lines[lines.index("top classes:") + 1]
+    assert first_class.split()[:2] == ["Egyptian", "cat"] and float(first_class.split()[-1]) > 0.5
+    assert any(line.strip().startswith("superpixel") and "weight" in line for line in lines)
+    assert (tmp_path / "chelsea_lime.png").stat().st_size > 1000
+    data = json.loads((tmp_path / "chelsea_lime.json").read_text())
+    assert data["class_names"][data["top_labels"][0]] == "Egyptian cat"
+
+
+def test_cli_image_file_and_errors(tmp_path, capsys):
+    p = tmp_path / "img.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (40, 50, 3), dtype=np.uint8)).save(p)
+    assert (
+        main(
+            [
+                "explain",
+                str(p),
+                "--num-samples",
+                "8",
+                "--segmentation",
+                "grid",
+                "--n-segments",
+                "9",
+                "--out",
+                str(tmp_path),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    assert (tmp_path / "img_lime.json").exists()
+    assert main(["explain", str(tmp_path / "missing.png"), "--no-progress"]) == 2
+    assert "not found" in capsys.readouterr().err
+    assert main(["explain", "chelsea", "--model", "nope", "--no-progress"]) == 2

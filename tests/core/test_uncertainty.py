@@ -1,0 +1,155 @@
+"""Uncertainty from bootstrap refits: standard errors that shrink and cover, top-k confidence, stability, and
+the adaptive ("auto") sampling that stops when stable."""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+import pytest
+
+import lime_widget as lw
+from lime_widget.core.surrogate import fit_surrogate
+from lime_widget.core.uncertainty import bootstrap_coefs, expected_jaccard, top_k_sets, weighted_ridge
+
+from ..helpers import CELL, GRID, cell_image, cell_segments, cue_image, planted_classifier
+
+CENTRES = np.arange(GRID) * CELL + CELL // 2
+
+
+def noisy_linear(beta: np.ndarray, noise: float, base: float = 0.3) -> lw.FunctionClassifier:
+    """p1 = base + beta . visible + noise * sin(random high-order function of the mask): a deterministic
+    model (same mask, same score) whose non-linear part acts as noise for the linear surrogate."""
+    freqs = np.random.default_rng(99).normal(0.0, 40.0, size=GRID * GRID)
+
+    def fn(batch: np.ndarray) -> np.ndarray:
+        vis = (batch[:, CENTRES[:, None], CENTRES[None, :], :].reshape(len(batch), -1, 3).max(axis=2) > 0).astype(float)
+        p1 = base + vis @ beta + noise * np.sin(vis @ freqs)
+        return np.stack([1.0 - p1, p1], axis=1)
+
+    return lw.FunctionClassifier(fn, class_names=["no", "yes"])
+
+
+def image_noise(batch: np.ndarray) -> np.ndarray:
+    """A score unrelated to what the image shows: a checksum of its bytes (deterministic per image)."""
+    h = np.array([zlib.crc32(b.tobytes()) % 10_000 for b in batch]) / 10_000.0
+    p = 0.4 + 0.2 * h
+    return np.stack([1 - p, p], axis=1)
+
+
+def _explain(clf, n, seed=0, **kw):
+    kw.setdefault("sampling", "lime")
+    return lw.explain(
+        cell_image(),
+        clf,
+        segments=cell_segments(),
+        hide="black",
+        num_samples=n,
+        classes=[1],
+        random_state=seed,
+        progress=False,
+        **kw,
+    )
+
+
+def test_closed_form_refit_is_the_surrogate_fit():
+    rng = np.random.default_rng(0)
+    z = rng.random((300, 12)) < 0.5
+    y = rng.normal(size=(300, 2))
+    w = rng.random(300) + 0.2
+    for alpha in (1.0, 0.0):
+        np.testing.assert_allclose(
+            weighted_ridge(z.astype(float), y, w, alpha), fit_surrogate(z, y, w, alpha=alpha).coef, atol=1e-10
+        )
+
+
+def test_weight_std_shrinks_with_samples_and_covers_the_truth():
+    beta = np.random.default_rng(1).normal(0.0, 0.01, size=GRID * GRID)
+    clf = noisy_linear(beta, noise=0.03)
+    small, large = _explain(clf, 250), _explain(clf, 1000)
+    assert large.weight_std(1).mean() < 0.7 * small.weight_std(1).mean()  # about 1/sqrt(4) = 0.5
+    # 90% intervals (estimate +- 1.645 std) cover the true weights about 90% of the time, across seeds
+    covered = []
+    for seed in range(4):
+        exp = _explain(clf, 600, seed=seed, kernel="uniform", ridge_alpha=0.0)
+        covered.append(np.abs(exp.weights(1) - beta) <= 1.645 * exp.weight_std(1))
+    rate = float(np.mean(covered))
+    assert 0.8 <= rate <= 0.98, rate
+    low, high = exp.weight_interval(1, level=0.9)
+    assert np.all(low <= exp.weights(1) + 1e-12) and np.all(exp.weights(1) <= high + 1e-12)
+
+
+def test_top_k_confidence_is_near_one_for_a_planted_cue(planted):
+    img, clf, cells = planted
+    exp = lw.explain(img, clf, segments=cell_segments(), num_samples=300, hide="gray", classes=[1], progress=False)
+    conf = exp.top_k_confidence(1, k=2)
+    assert conf.shape == (64,)
+    assert conf[cells].min() > 0.95 and np.delete(conf, cells).max() < 0.05
+    assert exp.stability(1, k=2) > 0.95
+
+
+def test_top_k_confidence_is_spread_for_a_model_that_ignores_the_image():
+    exp = _explain(lw.FunctionClassifier(image_noise), 300)
+    conf = exp.top_k_confidence(1, k=5)
+    assert conf.max() < 0.8 and (conf > 0.02).sum() > 15
+    assert exp.stability(1) < 0.4
+
+
+def test_stability_estimate_tracks_the_jaccard_between_seeds():
+    beta = np.random.default_rng(1).normal(0.0, 0.01, size=GRID * GRID)
+    clf = noisy_linear(beta, noise=0.03)
+    exps = [_explain(clf, 400, seed=s) for s in range(6)]
+    tops = [set(e.top_segments(1, k=5).tolist()) for e in exps]
+    measured = np.mean([len(a & b) / len(a | b) for i, a in enumerate(tops) for b in tops[i + 1 :]])
+    estimated = np.mean([e.stability(1) for e in exps])
+    assert abs(estimated - measured) < 0.2, (estimated, measured)
+
+
+def test_paired_refits_resample_whole_pairs():
+    rng = np.random.default_rng(0)
+    masks = np.ones((5, 3), dtype=bool)
+    masks[1:] = [[1, 0, 1], [0, 1, 0], [1, 1, 0], [0, 0, 1]]
+    y = np.arange(5, dtype=float)[:, None]
+    draws = bootstrap_coefs(masks, y, np.ones(5), 1.0, rng, draws=30, paired=True)
+    assert draws.shape == (30, 1, 3) and np.isfinite(draws).all()
+
+
+def test_expected_jaccard_and_top_k_sets():
+    coefs = np.array([[3.0, 2.0, 1.0, -1.0], [3.0, 1.0, 2.0, -1.0], [3.0, 2.0, 1.0, -1.0]])
+    member = top_k_sets(coefs, 2)
+    np.testing.assert_array_equal(member.sum(axis=1), 2)
+    # pairs: (0,1) 1/3, (0,2) 1, (1,2) 1/3
+    assert expected_jaccard(member) == pytest.approx((1 / 3 + 1 + 1 / 3) / 3)
+    assert not top_k_sets(np.array([[-1.0, -2.0]]), 1).any()  # only positive weights count
+
+
+def test_auto_stops_early_when_easy_and_runs_to_max_when_noisy():
+    cells = [3, 12, 30, 45, 60]  # five cue cells: the top 5 is clear-cut
+    easy = lw.explain(
+        cue_image(cells),
+        planted_classifier(cells),
+        segments=cell_segments(),
+        hide="gray",
+        classes=[1],
+        num_samples="auto",
+        max_samples=1500,
+        progress=False,
+    )
+    assert easy.stop_reason == "stable" and easy.n_samples < 500
+    assert easy.sampling_trace[-1][1] >= 0.9 and easy.sampling_trace[-1][0] == easy.n_samples
+    assert set(easy.top_segments(1, k=5).tolist()) == set(cells)
+
+    noisy = _explain(lw.FunctionClassifier(image_noise), "auto", max_samples=400)
+    assert noisy.stop_reason == "max_samples" and noisy.n_samples == 400
+    assert [n for n, _ in noisy.sampling_trace] == sorted({n for n, _ in noisy.sampling_trace})
+    # an auto run's samples are a prefix of the fixed run with the same seed
+    fixed = _explain(lw.FunctionClassifier(image_noise), 400)
+    np.testing.assert_array_equal(noisy.masks, fixed.masks)
+
+
+def test_refits_zero_means_no_uncertainty(planted):
+    img, clf, _ = planted
+    exp = lw.explain(img, clf, segments=cell_segments(), hide="gray", num_samples=50, refits=0, progress=False)
+    assert exp.coef_draws is None
+    with pytest.raises(RuntimeError, match="refits=0"):
+        exp.weight_std()
