@@ -27,7 +27,7 @@ _EXPORTS = {
     "Preprocess": "models.classifiers",
     "TorchClassifier": "models.classifiers",
     "set_threads": "models.threads",
-    "compare_rankings": "analysis.class_activation",
+    "compare_rankings": "core.rankings",
     "gradcam": "analysis.class_activation",
     "superpixel_scores": "analysis.class_activation",
     "explain": "engine.pipeline",
@@ -54,27 +54,27 @@ _EXPORTS = {
     "flip_search": "analysis.sensitivity",
     "MinimalFlip": "analysis.sensitivity",
     "minimal_flip": "analysis.sensitivity",
-    "random_ranking": "analysis.sensitivity",
+    "random_ranking": "core.rankings",
     "ranking_from_weights": "analysis.sensitivity",
     "LimeWidget": "widget.explorer",
     "explore": "widget.explorer",
 }
 
 if TYPE_CHECKING:
-    from .analysis.class_activation import compare_rankings, gradcam, superpixel_scores
+    from .analysis.class_activation import gradcam, superpixel_scores
     from .analysis.sensitivity import (
         MinimalFlip,
         curves_figure,
         deletion_curve,
         flip_search,
         minimal_flip,
-        random_ranking,
         ranking_from_weights,
     )
     from .audit.gallery import AuditGallery
     from .audit.running import AuditParametersError, AuditResult, audit
     from .core._json import ExplanationFormatError
     from .core.images import ImageError, load_image, sample_image, to_rgb_uint8
+    from .core.rankings import compare_rankings, random_ranking
     from .core.segmentation import SegmentationError, segment
     from .engine.config import ExplainConfig
     from .engine.explanation import Explanation

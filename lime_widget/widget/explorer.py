@@ -35,10 +35,10 @@ from ..analysis.sensitivity import (
     curve_counts,
     minimal_flip,
     prefix_masks,
-    random_ranking,
     ranking_from_weights,
 )
 from ..core.images import display_size, encode_png, resize_image, resize_nearest
+from ..core.rankings import random_ranking
 from ..core.segmentation import boundary_mask
 from ..engine.explanation import Explanation
 from ..engine.pipeline import explain
@@ -1337,7 +1337,7 @@ def _class_info(exp: Explanation, label: int, original: float, cam: np.ndarray |
     sure = exp.coef_draws is not None
     extra: dict[str, Any] = {}
     if cam is not None:
-        from ..analysis.class_activation import compare_rankings
+        from ..core.rankings import compare_rankings
 
         agree = compare_rankings(exp.coef[row], cam, k=min(CONFIDENCE_K, exp.n_segments))
         extra = {

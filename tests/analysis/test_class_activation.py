@@ -10,12 +10,12 @@ import torch
 
 import lime_widget as lw
 from lime_widget.analysis.class_activation import (
-    compare_rankings,
     find_layer,
     gradcam,
     input_to_image,
     superpixel_scores,
 )
+from lime_widget.core.rankings import compare_rankings
 
 from ..helpers import cell_image, cell_segments
 

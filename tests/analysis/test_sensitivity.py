@@ -10,9 +10,9 @@ from lime_widget.analysis.sensitivity import (
     curves_figure,
     deletion_curve,
     flip_search,
-    random_ranking,
     ranking_from_weights,
 )
+from lime_widget.core.rankings import random_ranking
 
 from ..helpers import cell_segments
 
