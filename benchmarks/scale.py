@@ -75,7 +75,7 @@ def _forward_seconds(clf: Any, batch: int = 32, repeats: int = 3) -> float:
 
 
 def _loop(paths: list[Path], clf: Any, kwargs: dict[str, Any], out: Path) -> tuple[float, list[dict[str, Any]]]:
-    from lime_widget.audit.running import AuditJob, collect_items, explain_item
+    from lime_widget.auditing.running import AuditJob, collect_items, explain_item
 
     items = collect_items([str(p) for p in paths])
     job = AuditJob(out=str(out), plugin="", explain_kwargs={"random_state": 0, **kwargs}, k=5)
@@ -226,7 +226,7 @@ def report(r: dict[str, Any]) -> None:
         f"- Results: the weights of every image are {'identical' if r['identical_to_loop'] else '**not identical**'} "
         "to the plain loop's (same seeds), with 1 and with 2 workers; errors: " + str(r["errors"]) + ".",
         "",
-        "Before the fix in `lime_widget.audit.running._connect`, workers ran torch three times slower than the plain "
+        "Before the fix in `lime_widget.auditing.running._connect`, workers ran torch three times slower than the plain "
         "loop: Dask sets `MALLOC_TRIM_THRESHOLD_=65536` in its workers, which fixes glibc's mmap threshold, so "
         "every large tensor was mapped and unmapped again (a 100-sample explanation of chelsea took 18 s in a "
         "worker, 6 s in the loop). The embedded cluster unsets it; see [auditing](audit.md) for your own workers.",

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 # Public name -> module that defines it. Modules load on first use, so ``import lime_widget`` stays fast
 # (torch, scikit-learn, anywidget and the JS bundle are only loaded when needed).
 _EXPORTS = {
-    "AuditGallery": "audit.gallery",
+    "AuditGallery": "auditing.gallery",
     "compare": "widget.comparison",
     "ModelComparison": "widget.comparison",
-    "AuditParametersError": "audit.running",
-    "AuditResult": "audit.running",
-    "audit": "audit.running",
+    "AuditParametersError": "auditing.running",
+    "AuditResult": "auditing.running",
+    "audit": "auditing.running",
     "Classifier": "models.classifiers",
     "ClassLookupError": "models.classifiers",
     "ExplainConfig": "engine.config",
@@ -70,8 +70,8 @@ if TYPE_CHECKING:
         minimal_flip,
         ranking_from_weights,
     )
-    from .audit.gallery import AuditGallery
-    from .audit.running import AuditParametersError, AuditResult, audit
+    from .auditing.gallery import AuditGallery
+    from .auditing.running import AuditParametersError, AuditResult, audit
     from .core._json import ExplanationFormatError
     from .core.images import ImageError, load_image, sample_image, to_rgb_uint8
     from .core.rankings import compare_rankings, random_ranking

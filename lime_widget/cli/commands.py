@@ -172,7 +172,7 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from ..audit.running import audit
+    from ..auditing.running import audit
     from ..engine.presets import resolve
 
     if args.workers is not None and args.workers < 1:
@@ -213,7 +213,7 @@ def _mask_folder(images: Path, masks: Path) -> dict[str, object]:
     """Object masks for the images of ``images`` from same-named files under ``masks`` (non-zero = object)."""
     import numpy as np
 
-    from ..audit.running import IMAGE_SUFFIXES
+    from ..auditing.running import IMAGE_SUFFIXES
     from ..core.images import load_image
 
     if not masks.is_dir():

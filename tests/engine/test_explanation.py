@@ -98,7 +98,7 @@ def test_a_format_1_file_from_lime_widget_0_1_still_loads():
     """tests/data/explanation_format1.json was written by lime_widget 0.1.0 (commit 8bc9195)."""
     from pathlib import Path
 
-    exp = lw.Explanation.load_json(Path(__file__).parent / "data" / "explanation_format1.json")
+    exp = lw.Explanation.load_json(Path(__file__).parents[1] / "data" / "explanation_format1.json")
     assert exp.class_names == ["bright", "dark"] and exp.n_samples == 20 and exp.n_segments == 64
     assert exp.config.sampling == "lime" and exp.config.kernel == "lime" and exp.config.segmentation == "given"
     assert exp.coef_draws is None and exp.stop_reason == "fixed"

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import lime_widget as lw
+from lime_widget.core import segmentation
 from lime_widget.models.teaching import (
     accuracy,
     add_mark,
@@ -60,7 +61,7 @@ def test_the_cnn_learns_the_shortcut(cheater):
 def test_lime_finds_the_mark(cheater):
     test = make_shortcut_dataset(10, 64, 2)
     i = int(np.flatnonzero(test.labels == 1)[0])
-    seg = lw.segmentation.grid(64, 64, shape=(8, 8))
+    seg = segmentation.grid(64, 64, shape=(8, 8))
     exp = lw.explain(test.images[i], cheater, segments=seg, num_samples=200, hide="gray", progress=False)
     assert exp.class_names[exp.top_label] == "square"
     assert exp.top_segments("square", k=1).tolist() == [0]  # the cell holding the mark
@@ -83,7 +84,7 @@ def test_segments_figure_draws_boundaries_and_ids():
     from lime_widget.render.figures import segments_figure
 
     img = np.full((32, 48, 3), 200, dtype=np.uint8)
-    seg = lw.segmentation.grid(32, 48, shape=(2, 3))
+    seg = segmentation.grid(32, 48, shape=(2, 3))
     fig = segments_figure(img, seg, ids=True)
     ax = fig.axes[0]
     assert sorted(t.get_text() for t in ax.texts) == [str(i) for i in range(6)]

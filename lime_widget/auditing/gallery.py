@@ -83,7 +83,7 @@ class AuditGallery(ipywidgets.VBox):  # type: ignore[misc]
     """A sortable, filterable grid of an audit's images with their LIME heatmaps; clicking a thumbnail
     opens the explorer for that image below the grid.
 
-    result: an :class:`~lime_widget.audit.running.AuditResult` (its model is attached to the explorer, so the
+    result: an :class:`~lime_widget.auditing.running.AuditResult` (its model is attached to the explorer, so the
     clicks re-score; without one the explorer cannot open). sort_by: a numeric column (``object_share``
     puts the images whose explanation lies least on the object first; ``probability``, ``stability``,
     ``deletion_auc``, ``flip_k``, ``seconds``, ``index``); descending: the order; filter: ``all``,

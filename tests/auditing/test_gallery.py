@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import lime_widget as lw
-from lime_widget.audit.gallery import GalleryGrid, thumbnail
+from lime_widget.auditing.gallery import GalleryGrid, thumbnail
 from lime_widget.core.images import decode_png
 from lime_widget.core.segmentation import boundary_mask
 

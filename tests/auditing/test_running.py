@@ -14,7 +14,8 @@ import pytest
 from PIL import Image
 
 import lime_widget as lw
-from lime_widget.audit.running import COLUMNS, collect_items, object_scores
+from lime_widget.auditing import running
+from lime_widget.auditing.running import COLUMNS, collect_items, object_scores
 
 from ..helpers import CELL, GRID, cell_image, cell_segments, cue_image, linear_model, planted_classifier
 
@@ -86,7 +87,7 @@ def test_rerun_skips_finished_images_and_other_parameters_are_refused(folder, tm
     out = tmp_path / "out"
     first = lw.audit(folder, model, out=out, client=client, progress=False, **KW)
     calls: list[int] = []
-    monkeypatch.setattr(lw.auditing, "_run", lambda *a, **k: calls.append(1) or [])
+    monkeypatch.setattr(running, "_run", lambda *a, **k: calls.append(1) or [])
     again = lw.audit(folder, model, out=out, client=client, progress=False, **KW)
     assert again.skipped == 8 and not calls
     cols = [c for c in COLUMNS if c not in ("seconds", "worker")]
