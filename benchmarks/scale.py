@@ -75,7 +75,8 @@ def _forward_seconds(clf: Any, batch: int = 32, repeats: int = 3) -> float:
 
 
 def _loop(paths: list[Path], clf: Any, kwargs: dict[str, Any], out: Path) -> tuple[float, list[dict[str, Any]]]:
-    from lime_widget.auditing.running import AuditJob, collect_items, explain_item
+    from lime_widget.auditing._items import collect_items
+    from lime_widget.auditing._work import AuditJob, explain_item
 
     items = collect_items([str(p) for p in paths])
     job = AuditJob(out=str(out), plugin="", explain_kwargs={"random_state": 0, **kwargs}, k=5)

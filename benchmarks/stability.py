@@ -192,7 +192,8 @@ def run_image(
 def self_estimate(masks: np.ndarray, p: np.ndarray, w: np.ndarray, alpha: float, design: str) -> float:
     """What the explanation says of its own stability (``exp.stability``): 200 bootstrap refits."""
     from lime_widget.core.sampling import PAIRED_SCHEMES
-    from lime_widget.core.uncertainty import bootstrap_coefs, expected_jaccard, top_k_sets
+    from lime_widget.core.rankings import top_k_sets
+    from lime_widget.core.uncertainty import bootstrap_coefs, expected_jaccard
 
     coefs = bootstrap_coefs(masks, p[:, None], w, alpha, np.random.default_rng(0), paired=design in PAIRED_SCHEMES)
     return expected_jaccard(top_k_sets(coefs[:, 0], 5))
@@ -204,7 +205,8 @@ def simulate_auto(samples: list[Any], kernel: str, width: float | None, alpha: f
     scoring the masks again."""
     from lime_widget.core.kernels import sample_weights
     from lime_widget.core.sampling import PAIRED_SCHEMES
-    from lime_widget.core.uncertainty import bootstrap_coefs, expected_jaccard, top_k_sets
+    from lime_widget.core.rankings import top_k_sets
+    from lime_widget.core.uncertainty import bootstrap_coefs, expected_jaccard
     from lime_widget.engine._adaptive import STOP_REFITS, _rounds
 
     out: dict[str, Any] = {}

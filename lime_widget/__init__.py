@@ -49,27 +49,21 @@ _EXPORTS = {
     "preset": "engine.presets",
     "SegmentationError": "core.segmentation",
     "segment": "core.segmentation",
-    "curves_figure": "analysis.sensitivity",
-    "deletion_curve": "analysis.sensitivity",
-    "flip_search": "analysis.sensitivity",
-    "MinimalFlip": "analysis.sensitivity",
-    "minimal_flip": "analysis.sensitivity",
+    "curves_figure": "render.figures",
+    "deletion_curve": "analysis.curves",
+    "flip_search": "analysis.flips",
+    "MinimalFlip": "analysis.flips",
+    "minimal_flip": "analysis.flips",
     "random_ranking": "core.rankings",
-    "ranking_from_weights": "analysis.sensitivity",
+    "ranking_from_weights": "analysis.curves",
     "LimeWidget": "widget.explorer",
     "explore": "widget.explorer",
 }
 
 if TYPE_CHECKING:
     from .analysis.class_activation import gradcam, superpixel_scores
-    from .analysis.sensitivity import (
-        MinimalFlip,
-        curves_figure,
-        deletion_curve,
-        flip_search,
-        minimal_flip,
-        ranking_from_weights,
-    )
+    from .analysis.curves import deletion_curve, ranking_from_weights
+    from .analysis.flips import MinimalFlip, flip_search, minimal_flip
     from .auditing.gallery import AuditGallery
     from .auditing.running import AuditParametersError, AuditResult, audit
     from .core._json import ExplanationFormatError
@@ -91,6 +85,7 @@ if TYPE_CHECKING:
     )
     from .models.threads import set_threads
     from .models.zoo import ModelUnavailableError, as_classifier, imagenet_categories, load_model
+    from .render.figures import curves_figure
     from .widget.comparison import ModelComparison, compare
     from .widget.explorer import LimeWidget, explore
 

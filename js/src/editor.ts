@@ -4,7 +4,7 @@
  */
 
 import { clampK, masksEqual, normalizeMask, toggle, UndoStack } from "./core/masks";
-import { intOr } from "./core/traits";
+import { intOr, setTraits } from "./core/traits";
 import type { LimeModel } from "./protocol";
 
 /** The part of the model the editor uses. */
@@ -62,21 +62,26 @@ export class MaskEditor {
   setK(text: string): { k: number; changed: boolean } {
     const k = clampK(text, this.mask.length, intOr(this.model.get("top_k"), 1));
     const changed = k !== this.model.get("top_k");
-    if (changed) this.model.set("top_k", k);
+    if (changed) setTraits(this.model, { top_k: k }, { send: false });
     return { k, changed };
+  }
+
+  /** Set and send `top_k` from the typed `text` (the k input was edited); returns k as clamped. */
+  sendK(text: string): number {
+    const { k, changed } = this.setK(text);
+    if (changed) setTraits(this.model, { top_k: k });
+    return k;
   }
 
   /** Apply a top-k action with the typed k; saves `top_k` together with the mask, or alone. */
   topK(op: (k: number) => boolean[], text: string): number {
     const { k, changed } = this.setK(text);
-    if (!this.apply(op(k)) && changed) this.model.save_changes();
+    if (!this.apply(op(k)) && changed) setTraits(this.model, { top_k: k });
     return k;
   }
 
   private commit(mask: boolean[]): void {
-    this.model.set("visible", mask);
-    this.model.set("rev", intOr(this.model.get("rev"), 0) + 1);
-    this.model.save_changes();
+    setTraits(this.model, { visible: mask, rev: intOr(this.model.get("rev"), 0) + 1 });
     this.onCommit();
   }
 }

@@ -4,16 +4,17 @@
  */
 
 import type { RenderProps } from "@anywidget/types";
+import { actionTable, cycleClass, runKey } from "./core/actions";
 import { formatTooltip } from "./core/format";
 import { KnownScores, withKnownScores } from "./core/known";
 import { hideTopK, invert, keepTopK, maskFromHidden, reset } from "./core/masks";
 import { maskSummary } from "./core/panel";
-import { cycleClass, type Shortcut, shortcutFor } from "./core/shortcuts";
 import {
   readImageSource,
   readSnapshot,
   selectedClass,
   selectedWeights,
+  setTraits,
   shownScores,
 } from "./core/traits";
 import { readUncertainty, segmentUncertainty } from "./core/uncertainty";
@@ -22,17 +23,17 @@ import { IMAGE_TRAITS, type LimeTraits } from "./protocol";
 import { ImageCanvas } from "./view/canvas";
 import { Controls } from "./view/controls";
 import { CurvePlot } from "./view/curvePlot";
+import { Help } from "./view/help";
 import { HistoryList } from "./view/history";
-import { buildLayout } from "./view/layout";
+import { assemble, bindButtons } from "./view/layout";
 import { Legend } from "./view/legend";
 import { FrameScheduler } from "./view/schedule";
 import { ScorePanel } from "./view/scorePanel";
-import { Tooltip } from "./view/tooltip";
 
 function render({ model, el }: Pick<RenderProps<LimeTraits>, "model" | "el">): () => void {
-  const layout = buildLayout();
-  el.appendChild(layout.root);
   const frame = new FrameScheduler();
+  /** Aborted on cleanup: removes the action buttons' and the window's listeners. */
+  const events = new AbortController();
   /** The model's scores of masks the kernel pre-scored or scored: a click onto one shows it at once. */
   const known = new KnownScores();
   const snapshot = () =>
@@ -50,89 +51,92 @@ function render({ model, el }: Pick<RenderProps<LimeTraits>, "model" | "el">): (
   };
 
   const editor = new MaskEditor(model, refresh);
-  const legend = new Legend(layout.legend);
-  const scorePanel = new ScorePanel(layout.panel);
-  const canvas = new ImageCanvas(
-    layout.canvas,
-    layout.canvasWrap,
-    layout.viewport,
-    new Tooltip(layout.tooltip, layout.viewport),
-    {
-      toggle: (id) => editor.toggle(id),
-      paint: (mask) => editor.apply(mask),
-      mask: () => editor.mask,
-      describe: (id) => {
-        const s = snapshot();
-        const u = readUncertainty(selectedClass(s), s.mask.length);
-        return formatTooltip(
-          id,
-          selectedWeights(s)[id],
-          s.mask[id] === false,
-          segmentUncertainty(u, id),
-        );
-      },
-      redraw: () => frame.request(draw),
-      zoomed: (zoom) => controls.showZoom(zoom),
+  const showHidden = (hidden: number[]): void => {
+    editor.apply(maskFromHidden(editor.mask.length, hidden));
+  };
+  const legend = new Legend();
+  const scorePanel = new ScorePanel();
+  const help = new Help();
+  const canvas = new ImageCanvas({
+    toggle: (id) => editor.toggle(id),
+    paint: (mask) => editor.apply(mask),
+    mask: () => editor.mask,
+    describe: (id) => {
+      const s = snapshot();
+      const u = readUncertainty(selectedClass(s), s.mask.length);
+      return formatTooltip(
+        id,
+        selectedWeights(s)[id],
+        s.mask[id] === false,
+        segmentUncertainty(u, id),
+      );
     },
-  );
-  const zoom = (step: 1 | -1 | 0): void => {
-    if (step === 0) canvas.setZoom(1);
-    else canvas.zoomStep(step);
-  };
-  const setTrait = <K extends "show_curve" | "curve_ranking" | "curve_mode">(
-    name: K,
-    value: LimeTraits[K],
-  ): void => {
-    model.set(name, value);
-    model.save_changes();
-  };
-  const curve = new CurvePlot(layout.curve, {
+    redraw: () => frame.request(draw),
+    zoomed: (zoom) => controls.showZoom(zoom),
+  });
+  const curve = new CurvePlot({
     show: (on) => {
-      if (on !== model.get("show_curve")) setTrait("show_curve", on);
+      if (on !== model.get("show_curve")) setTraits(model, { show_curve: on });
     },
-    ranking: (value) => setTrait("curve_ranking", value),
-    mode: (value) => setTrait("curve_mode", value),
+    ranking: (value) => setTraits(model, { curve_ranking: value }),
+    mode: (value) => setTraits(model, { curve_mode: value }),
     apply: (mask) => editor.apply(mask),
   });
-  const history = new HistoryList(layout.historyList, (hidden) =>
-    editor.apply(maskFromHidden(editor.mask.length, hidden)),
-  );
+  const history = new HistoryList(showHidden);
+  const selectClass = (id: number): void => setTraits(model, { selected_label: id });
+  const controls = new Controls(help.button, {
+    heatmap: (on) => setTraits(model, { show_heatmap: on }),
+    method: (method) => setTraits(model, { heatmap_method: method }),
+    opacity: (value, done) => {
+      // Drawn at once; sent to Python when the slider is let go.
+      setTraits(model, { heatmap_opacity: value }, { send: done });
+      frame.request(draw);
+    },
+    kChanged: () => {
+      controls.showK(editor.sendK(controls.kText));
+      frame.request(updatePanel);
+    },
+    selectClass,
+  });
+  const root = assemble({ canvas, legend, controls, help, curve, scores: scorePanel, history });
+  el.appendChild(root);
+
   const topK = (op: (weights: number[], k: number) => boolean[]): void => {
     const weights = shownScores(snapshot()); // the ranking of the map on screen (LIME or Grad-CAM)
     controls.showK(editor.topK((k) => op(weights, k), controls.kText));
     frame.request(updatePanel);
   };
-  const controls = new Controls(layout.controls, {
-    heatmap: (on) => {
-      model.set("show_heatmap", on);
-      model.save_changes();
-    },
-    findFlip: () => model.send({ type: "minimal_flip" }),
-    zoom,
-    showFlip: (hidden) => editor.apply(maskFromHidden(editor.mask.length, hidden)),
-    method: (method) => {
-      model.set("heatmap_method", method);
-      model.save_changes();
-    },
-    opacity: (value, done) => {
-      model.set("heatmap_opacity", value); // drawn at once; sent to Python when the slider is let go
-      if (done) model.save_changes();
-      frame.request(draw);
-    },
-    reset: () => editor.apply(reset(editor.mask)),
-    invert: () => editor.apply(invert(editor.mask)),
+  const cycle = (step: 1 | -1): void => {
+    const s = snapshot();
+    selectClass(
+      cycleClass(
+        s.classes.map((c) => c.id),
+        s.selected,
+        step,
+      ),
+    );
+  };
+  /** What each action runs; its keys and buttons are in core/actions.ts (TRIGGERS). */
+  const actions = actionTable({
     undo: () => editor.undoStep(),
     redo: () => editor.redoStep(),
+    reset: () => editor.apply(reset(editor.mask)),
+    invert: () => editor.apply(invert(editor.mask)),
     hideTopK: () => topK(hideTopK),
     keepTopK: () => topK(keepTopK),
-    kChanged: () => {
-      const { k, changed } = editor.setK(controls.kText);
-      if (changed) model.save_changes();
-      controls.showK(k);
-      frame.request(updatePanel);
+    nextClass: () => cycle(1),
+    prevClass: () => cycle(-1),
+    heatmap: () => setTraits(model, { show_heatmap: !model.get("show_heatmap") }),
+    zoomIn: () => canvas.zoomStep(1),
+    zoomOut: () => canvas.zoomStep(-1),
+    zoomReset: () => canvas.setZoom(1),
+    help: () => help.toggle(),
+    findFlip: () => model.send({ type: "minimal_flip" }),
+    showFlip: () => {
+      if (controls.flipHidden !== null) showHidden(controls.flipHidden);
     },
-    selectClass: (id) => selectClass(id),
   });
+  bindButtons(root, actions, events.signal);
 
   function draw(): void {
     const s = snapshot();
@@ -140,46 +144,6 @@ function render({ model, el }: Pick<RenderProps<LimeTraits>, "model" | "el">): (
     canvas.draw(s.mask, s.showHeatmap ? colors : null, s.heatmapOpacity);
   }
 
-  const selectClass = (id: number): void => {
-    model.set("selected_label", id);
-    model.save_changes();
-  };
-  const shortcuts: Record<Shortcut, () => void> = {
-    undo: () => editor.undoStep(),
-    redo: () => editor.redoStep(),
-    reset: () => editor.apply(reset(editor.mask)),
-    invert: () => editor.apply(invert(editor.mask)),
-    hideTopK: () => topK(hideTopK),
-    keepTopK: () => topK(keepTopK),
-    nextClass: () => {
-      const s = snapshot();
-      selectClass(
-        cycleClass(
-          s.classes.map((c) => c.id),
-          s.selected,
-          1,
-        ),
-      );
-    },
-    prevClass: () => {
-      const s = snapshot();
-      selectClass(
-        cycleClass(
-          s.classes.map((c) => c.id),
-          s.selected,
-          -1,
-        ),
-      );
-    },
-    heatmap: () => {
-      model.set("show_heatmap", !model.get("show_heatmap"));
-      model.save_changes();
-    },
-    zoomIn: () => zoom(1),
-    zoomOut: () => zoom(-1),
-    zoomReset: () => zoom(0),
-    help: () => controls.toggleHelp(),
-  };
   /**
    * Keys typed anywhere in the widget. Listened for on the window in the capture phase, so before the
    * notebook sees them: Notebook 7 handles its command-mode shortcuts (m, r, z, Enter, ...) in the capture
@@ -187,22 +151,20 @@ function render({ model, el }: Pick<RenderProps<LimeTraits>, "model" | "el">): (
    * composedPath() also finds the widget inside a shadow root (marimo).
    */
   const onKey = (e: KeyboardEvent): void => {
-    if (!e.composedPath().includes(layout.root)) return;
+    if (!e.composedPath().includes(root)) return;
     const target = e.composedPath()[0] as HTMLElement | undefined;
     let handled = false;
-    if (target === layout.canvas) handled = canvas.handleKey(e);
+    if (canvas.owns(target)) handled = canvas.handleKey(e);
     else if (curve.owns(target)) handled = curve.handleKey(e);
     if (!handled) {
       // Typing in the k input, the class list or the slider keeps its own meaning.
       if (target !== undefined && ["INPUT", "SELECT", "TEXTAREA"].includes(target.tagName)) return;
-      const action = shortcutFor(e);
-      if (action === null) return;
-      shortcuts[action]();
+      if (!runKey(actions, e)) return;
     }
     e.preventDefault();
     e.stopPropagation(); // not a notebook shortcut too (z, m, y, ... mean something in command mode)
   };
-  window.addEventListener("keydown", onKey, true);
+  window.addEventListener("keydown", onKey, { capture: true, signal: events.signal });
 
   function updatePanel(): void {
     const s = snapshot();
@@ -279,7 +241,7 @@ function render({ model, el }: Pick<RenderProps<LimeTraits>, "model" | "el">): (
 
   return () => {
     frame.dispose();
-    window.removeEventListener("keydown", onKey, true);
+    events.abort();
     for (const [name, cb] of listeners) model.off(name, cb);
     listeners.length = 0;
     model.off("msg:custom", onMessage);
@@ -287,7 +249,7 @@ function render({ model, el }: Pick<RenderProps<LimeTraits>, "model" | "el">): (
     curve.dispose();
     controls.dispose();
     history.dispose();
-    layout.root.remove();
+    root.remove();
   };
 }
 

@@ -96,4 +96,14 @@ describe("MaskEditor", () => {
     expect(t.state.top_k).toBe(1);
     expect(t.saves).toEqual([]);
   });
+
+  it("sendK sends a changed top_k at once, clamped, and nothing when it did not change", () => {
+    const t = setup([true, true, true], 1);
+    expect(t.editor.sendK("7")).toBe(3);
+    expect(t.saves).toEqual([{ top_k: 3 }]);
+    expect(t.editor.sendK("3")).toBe(3);
+    expect(t.editor.sendK("x")).toBe(3);
+    expect(t.saves).toHaveLength(1);
+    expect(t.commits()).toBe(0);
+  });
 });

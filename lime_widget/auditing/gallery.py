@@ -21,23 +21,15 @@ import traitlets
 from ..core.images import display_size, encode_png, resize_image, resize_nearest
 from ..core.segmentation import boundary_mask
 from ..engine.explanation import Explanation
+from ..render._static import read_static
+from ..render.overlay import weight_overlay
 from ..widget.explorer import LimeWidget
 from .running import AuditResult
 
 log = logging.getLogger("lime_widget")
-STATIC = Path(__file__).parent.parent / "static"
 FILTERS = ("all", "wrong", "errors", "correct")
 # Numeric columns of the audit table one may sort by, in the order the menu lists them.
 SORTABLE = ("object_share", "probability", "stability", "deletion_auc", "flip_k", "pointing_hit", "seconds", "index")
-
-
-def _static(name: str) -> str:
-    path = STATIC / name
-    if not path.exists():
-        raise FileNotFoundError(
-            f"the gallery's front end is missing ({path}); in a source checkout run `npm run build`, or reinstall"
-        )
-    return path.read_text(encoding="utf-8")
 
 
 class GalleryGrid(anywidget.AnyWidget):  # type: ignore[misc]
@@ -54,7 +46,7 @@ class GalleryGrid(anywidget.AnyWidget):  # type: ignore[misc]
     selected = traitlets.Int(-1).tag(sync=True)
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(_esm=_static("gallery.js"), _css=_static("gallery.css"), **kwargs)
+        super().__init__(_esm=read_static("gallery.js"), _css=read_static("gallery.css"), **kwargs)
 
     def set_state(self, sync_data: dict[str, Any]) -> None:
         """Apply a message from the front end, dropping (and logging) any value that is not valid."""
@@ -218,16 +210,9 @@ def _isna(value: Any) -> bool:
 
 def thumbnail(exp: Explanation, size: int = 128) -> np.ndarray:
     """uint8 (h, w, 3), longest side ``size``: the image with the explained class's weights overlaid
-    (RdBu, blue positive, as in the figures) and the superpixel boundaries."""
-    from matplotlib import colormaps
-
+    (RdBu, blue positive, as in the figures; faint where a weight is small) and the superpixel boundaries."""
     h, w = display_size(exp.segments.shape[0], exp.segments.shape[1], size)
-    img = resize_image(exp.image, (h, w)).astype(np.float64)
     seg = resize_nearest(exp.segments, (h, w))
-    weights = exp.weights()
-    vmax = float(np.max(np.abs(weights))) or 1.0
-    colours = colormaps["RdBu"]((weights / vmax + 1.0) / 2.0)[:, :3] * 255.0  # (K, 3)
-    alpha = 0.55 * (np.abs(weights) / vmax)[seg][..., None]
-    out = img * (1.0 - alpha) + colours[seg] * alpha
-    out[boundary_mask(seg)] = (255.0, 255.0, 0.0)
-    return np.clip(np.round(out), 0, 255).astype(np.uint8)
+    out = weight_overlay(resize_image(exp.image, (h, w)), seg, exp.weights(), alpha=0.55, by_magnitude=True)
+    out[boundary_mask(seg)] = (1.0, 1.0, 0.0)
+    return np.clip(np.round(out * 255.0), 0, 255).astype(np.uint8)

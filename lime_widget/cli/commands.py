@@ -30,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     e.add_argument(
         "--num-samples",
-        type=_samples,
+        type=num_samples_arg,
         default=None,
         help="perturbed images (default 1000), or 'auto': sample until the top 5 is stable",
     )
@@ -60,7 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--model", default="efficientnet_lite0", help="efficientnet_lite0 (embedded) or a torchvision name")
     a.add_argument("--workers", type=int, default=None, help="worker processes of the embedded cluster (one per core)")
     a.add_argument("--scheduler", default=None, help="address of a running Dask scheduler, e.g. tcp://host:8786")
-    a.add_argument("--num-samples", type=_samples, default=None, help="perturbed images per photo (1000) or 'auto'")
+    a.add_argument(
+        "--num-samples", type=num_samples_arg, default=None, help="perturbed images per photo (1000) or 'auto'"
+    )
     a.add_argument(
         "--masks",
         default=None,
@@ -78,13 +80,14 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _samples(text: str) -> int | str:
+def num_samples_arg(text: str) -> int | str:
+    """The argparse type of ``--num-samples`` (here and in the ``%lime`` magic): an int or ``auto``."""
     if text == "auto":
         return text
     try:
         return int(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(f"expected an integer or 'auto', got {text!r}") from err
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 2 or 'auto'; got {text!r}") from None
 
 
 class UserError(Exception):
@@ -153,7 +156,7 @@ def _explain(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     exp = explain(image, model, preset=args.preset, random_state=args.seed, progress=not args.no_progress, **settings)
     elapsed = time.perf_counter() - t0
-    _write_atomically(json_path, exp.to_json())  # finished work is saved before anything that can fail
+    exp.save_json(json_path)  # atomically; finished work is saved before anything that can fail
     print(f"model {args.model}, {exp.n_segments} superpixels, {exp.n_samples} samples, {elapsed:.1f} s")
     print(exp.summary(k=args.top_k))
     print(f"wrote {json_path}")
@@ -213,7 +216,7 @@ def _mask_folder(images: Path, masks: Path) -> dict[str, object]:
     """Object masks for the images of ``images`` from same-named files under ``masks`` (non-zero = object)."""
     import numpy as np
 
-    from ..auditing.running import IMAGE_SUFFIXES
+    from ..auditing._items import IMAGE_SUFFIXES
     from ..core.images import load_image
 
     if not masks.is_dir():
@@ -247,21 +250,6 @@ def _output_dir(path: str) -> Path:
     if not os.access(out, os.W_OK):
         raise UserError(f"--out {out} is not writable")
     return out
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Write to a temporary file next to ``path``, then rename: a crash never leaves half a file."""
-    import os
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _lab(args: argparse.Namespace) -> int:

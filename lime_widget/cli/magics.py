@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
+from .commands import num_samples_arg
+
 MODEL_CACHE_ATTR = "_lime_widget_models"  # on the shell: model name -> loaded classifier
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
@@ -44,15 +46,6 @@ class _Parser(argparse.ArgumentParser):
         raise _HelpShown
 
 
-def _num_samples(text: str) -> int | str:
-    if text == "auto":
-        return text
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 2 or 'auto'; got {text!r}") from None
-
-
 def _parser() -> _Parser:
     parser = _Parser(
         prog="%lime",
@@ -61,7 +54,7 @@ def _parser() -> _Parser:
     )
     parser.add_argument("image", help="a variable holding an image, a bundled photo name, or a file path")
     parser.add_argument("--model", default=None, help="a model name for lime_widget.load_model (default: embedded)")
-    parser.add_argument("--num-samples", type=_num_samples, default=None, help="perturbed images, or 'auto'")
+    parser.add_argument("--num-samples", type=num_samples_arg, default=None, help="perturbed images, or 'auto'")
     parser.add_argument("--preset", default=None, help="a recipe of lime_widget.PRESETS")
     return parser
 

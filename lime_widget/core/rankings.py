@@ -54,6 +54,19 @@ def top_k_positive(scores: np.ndarray, k: int) -> np.ndarray:
     return best[s[best] > 0][: max(0, int(k))]
 
 
+def top_k_sets(scores: np.ndarray, k: int) -> np.ndarray:
+    """:func:`top_k_positive` of every row at once, as membership: bool (D, K), True where a superpixel is
+    among the k largest strictly positive scores of its row (NaN never is). scores: float (D, K), e.g. the
+    bootstrap refits of the surrogate (the definition of ``Explanation.top_segments``, draw by draw)."""
+    s = np.asarray(scores, dtype=np.float64)
+    if s.ndim != 2:
+        raise ValueError(f"scores must be 2-D (D, K); got shape {s.shape}")
+    order = np.argsort(-np.where(np.isnan(s), -np.inf, s), axis=1, kind="stable")[:, : max(0, int(k))]
+    member = np.zeros(s.shape, dtype=bool)
+    member[np.arange(s.shape[0])[:, None], order] = True
+    return member & (s > 0)
+
+
 def random_ranking(n_segments: int, rng: int | np.random.Generator | None = None) -> np.ndarray:
     """A random order of the superpixels 0..K-1 (a baseline ranking). rng: seed or Generator. int64 (K,)."""
     gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)

@@ -78,18 +78,9 @@ def weighted_ridge(x: np.ndarray, y: np.ndarray, w: np.ndarray, alpha: float) ->
     return _ridge_from_moments(np.ascontiguousarray(x.T), x, y, w, alpha)
 
 
-def top_k_sets(coefs: np.ndarray, k: int) -> np.ndarray:
-    """bool (draws, K): whether each superpixel is among the k largest *positive* weights of each draw
-    (the definition of :meth:`Explanation.top_segments`). coefs: (draws, K)."""
-    order = np.argsort(-coefs, axis=1, kind="stable")[:, :k]
-    member = np.zeros(coefs.shape, dtype=bool)
-    rows = np.arange(coefs.shape[0])[:, None]
-    member[rows, order] = True
-    return member & (coefs > 0)
-
-
 def expected_jaccard(member: np.ndarray) -> float:
-    """Mean Jaccard index over all pairs of distinct draws of their top-k sets. member: bool (draws, K)."""
+    """Mean Jaccard index over all pairs of distinct draws of their top-k sets. member: bool (draws, K), e.g.
+    :func:`~lime_widget.core.rankings.top_k_sets` of the refits."""
     m = member.astype(np.float64)
     inter = m @ m.T
     sizes = m.sum(axis=1)

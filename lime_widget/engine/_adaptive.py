@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..core.kernels import count_kernel, sample_weights
+from ..core.rankings import top_k_sets
 from ..core.sampling import PAIRED_SCHEMES, design_weights, sample_masks
-from ..core.uncertainty import bootstrap_coefs, expected_jaccard, top_k_sets
+from ..core.uncertainty import bootstrap_coefs, expected_jaccard
 from .compose import Composer
 from .config import ExplainConfig
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..core._checks import positive_int
 from ..core.segmentation import n_segments_of
 from ..models.classifiers import Classifier
 
@@ -213,10 +214,7 @@ class Composer:
     ) -> np.ndarray:
         """Score masks bool (n, K) with the classifier in batches. Returns float64 probabilities (n, C)."""
         n = masks.shape[0]
-        if batch_size is not None and (
-            isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
-        ):
-            raise ValueError(f"batch_size must be a positive int or None (automatic); got {batch_size!r}")
+        positive_int(batch_size, "batch_size", allow_none=True, hint="None: automatic")
         bs = batch_size or self.classifier.auto_batch_size(*self.input_size)
         bar = None
         if progress:

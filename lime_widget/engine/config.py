@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core._checks import positive_int
 from ..core.kernels import KERNELS, KernelFn
 from ..core.sampling import SCHEMES
 from ..core.segmentation import METHODS, SegmentationFn
@@ -213,10 +214,8 @@ class ExplainConfig:
 
 
 def _positive_int(name: str, value: Any, *, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer; got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}; got {value}")
+    # a config's type errors are TypeErrors (ExplainConfig's contract), its range errors ValueErrors
+    positive_int(value, name, minimum=minimum, type_error=TypeError)
 
 
 def _finite(name: str, value: Any, *, minimum: float, strict: bool = False) -> None:

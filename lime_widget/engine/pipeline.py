@@ -16,7 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from ..core._checks import positive_int
 from ..core.images import DEFAULT_MAX_PIXELS, to_rgb_uint8
+from ..core.rankings import top_k
 from ..core.sampling import PAIRED_SCHEMES
 from ..core.segmentation import SegmentationFn, as_segments, segment
 from ..core.surrogate import fit_surrogate
@@ -142,8 +144,7 @@ def explain(
     )
     if cfg.segmentation == GIVEN and segments is None:
         raise ValueError("segmentation='given' needs the label map itself: pass segments=")
-    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
-        raise ValueError(f"batch_size must be a positive int or None (automatic); got {batch_size!r}")
+    positive_int(batch_size, "batch_size", allow_none=True, hint="None: automatic")
     clf = as_classifier(model)
     rng, seed = make_rng(random_state)
     img = to_rgb_uint8(image, max_pixels=max_pixels)
@@ -186,7 +187,7 @@ def explain(
         names = clf.names(probs.shape[0])
         if cfg.classes is not None:
             return [class_id(c, names) for c in cfg.classes]
-        return [int(i) for i in np.argsort(-probs, kind="stable")[: cfg.top_labels]]
+        return [int(i) for i in top_k(probs, cfg.top_labels)]
 
     t_model = time.perf_counter()
     run = draw_samples(composer, cfg, rng, lambda p: choose(p)[0], batch_size=batch_size, progress=progress)

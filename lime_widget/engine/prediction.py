@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..core.images import to_rgb_uint8
+from ..core.rankings import top_k
 from ..models.zoo import as_classifier
 from .compose import Composer
 
@@ -32,7 +33,7 @@ class Prediction:
 
     def top(self, k: int = 5) -> list[tuple[str, float]]:
         """The k most probable classes as (name, probability), best first."""
-        order = np.argsort(-self.probabilities, kind="stable")[: max(0, int(k))]
+        order = top_k(self.probabilities, k)
         return [(self.class_names[i], float(self.probabilities[i])) for i in order]
 
 

@@ -18,6 +18,7 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
+from ..core._checks import positive_int
 from .threads import apply_default_threads
 
 OutputKind = Literal["logits", "probabilities"]
@@ -273,8 +274,7 @@ def _validate_common(
 ) -> list[str] | None:
     if output not in ("logits", "probabilities"):
         raise ValueError(f"output must be 'logits' or 'probabilities'; got {output!r}")
-    if batch_size is not None and (not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1):
-        raise ValueError(f"batch_size must be a positive int or None; got {batch_size!r}")
+    positive_int(batch_size, "batch_size", allow_none=True, hint="None: automatic")
     if labels is not None:
         if class_names is not None:
             raise TypeError("give class_names only (labels is its deprecated old name)")

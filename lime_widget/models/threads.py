@@ -17,13 +17,16 @@ count is no longer torch's own starting value (the user called ``torch.set_num_t
 too: it is the more specific setting). Only the intra-op count is touched; torch allows the inter-op count
 to be set only before any parallel work, so it is left alone.
 
-Imports torch lazily (inside the functions), so importing this module is free; it imports no other layer.
+Imports torch lazily (inside the functions), so importing this module is free; of the library it imports only
+the argument check of core.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+
+from ..core._checks import positive_int
 
 ENV_VAR = "LIME_WIDGET_THREADS"
 #: Set in every single-user server JupyterHub spawns: such a kernel shares its box with many others.
@@ -48,12 +51,6 @@ class _ThreadState:
 
 
 _state = _ThreadState()
-
-
-def _positive_int(value: object, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{what} must be a positive int (a thread count); got {value!r}")
-    return int(value)
 
 
 def _env_threads() -> int | None:
@@ -104,7 +101,8 @@ def set_threads(n: int | None) -> int:
     """
     import torch
 
-    count = default_threads() if n is None else _positive_int(n, "set_threads(n)")
+    chosen = positive_int(n, "set_threads(n)", allow_none=True, hint="a thread count; None: the default")
+    count = default_threads() if chosen is None else chosen
     _state.user_chose = True
     _state.applied = True
     torch.set_num_threads(count)

@@ -7,17 +7,30 @@ Every figure starts from :func:`new_axes`, and every text from user data goes th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from ..core.rankings import top_k
 from ..core.segmentation import boundary_mask, n_segments_of
+from .overlay import CMAP, weight_limit
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 STYLES = ("default", "matlab", "top", "top4")
+
+
+class CurveView(Protocol):
+    """What :func:`curves_figure` reads of a deletion / insertion curve (``lime_widget.analysis.curves.Curve``)."""
+
+    fractions: np.ndarray
+    scores: np.ndarray
+    area: float
+    mode: str
+    label_name: str
 
 
 class ExplanationView(Protocol):
@@ -160,10 +173,10 @@ def explanation_figure(
         pos = False if positive_only is None else positive_only
         sm = 0.0 if smooth is None else smooth
         heat = exp.heatmap(cls, positive_only=pos, smooth=sm)
-        vmax = float(np.max(np.abs(heat))) or 1.0
+        vmax = weight_limit(heat)
         base = exp.image if edges is None else _blend(exp.image, (1.0, 1.0, 0.6), edges)
         ax.imshow(base)
-        im = ax.imshow(heat, cmap="RdBu", vmin=-vmax, vmax=vmax, alpha=alpha)
+        im = ax.imshow(heat, cmap=CMAP, vmin=-vmax, vmax=vmax, alpha=alpha)
         if sure:
             _mark_noise(ax, exp, cls)
     if colorbar:
@@ -203,8 +216,8 @@ def weight_bars(
     w = exp.weights(label)
     low, high = exp.weight_interval(label, level)
     conf = exp.top_k_confidence(label, k=min(5, w.size))
-    order = np.argsort(-np.abs(w), kind="stable")[: min(k, w.size)]
-    order = order[np.argsort(-w[order], kind="stable")]
+    strongest = top_k(np.abs(w), k)
+    order = strongest[top_k(w[strongest], strongest.size)]  # drawn from the most positive down
     fig, ax = new_axes(ax, (4.6, 0.32 * order.size + 1.2))
     y = np.arange(order.size)[::-1]
     ax.barh(
@@ -298,3 +311,38 @@ def segments_figure(
                 bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7},
             )
     return fig
+
+
+def curves_figure(curves: Mapping[str, CurveView], *, title: str | None = None) -> Figure:
+    """Plot deletion and/or insertion curves, one panel per mode, with each curve's area in the legend.
+
+    curves: name -> curve (a :class:`~lime_widget.analysis.curves.Curve`, e.g. ``{"LIME": ..., "Grad-CAM": ...,
+    "random": ...}``): fractions float (s+1,) in 0..1, scores float (s+1,), area, mode, label_name.
+    """
+    import matplotlib.pyplot as plt
+
+    if not curves:
+        raise ValueError("curves is empty")
+    modes = [m for m in ("deletion", "insertion") if any(c.mode == m for c in curves.values())]
+    fig, axes = plt.subplots(1, len(modes), figsize=(5.2 * len(modes), 3.8), squeeze=False)
+    for ax, mode in zip(axes[0], modes, strict=True):
+        names: set[str] = set()
+        for name, c in curves.items():
+            if c.mode != mode:
+                continue
+            names.add(c.label_name)
+            marker = "." if c.fractions.size <= 40 else None
+            ax.plot(c.fractions, c.scores, marker=marker, label=plain_text(f"{name} (area {c.area:.3f})"))
+        verb = "hidden" if mode == "deletion" else "revealed"
+        ax.set_xlabel(f"fraction of superpixels {verb}")
+        ax.set_ylabel(plain_text(f"score of {' / '.join(sorted(names))}"))
+        ax.set_xlim(0, 1)
+        ax.set_ylim(bottom=0)
+        better = "lower" if mode == "deletion" else "higher"
+        ax.set_title(f"{mode} ({better} area = more faithful)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(plain_text(title))
+    fig.tight_layout()
+    return fig  # type: ignore[return-value]

@@ -18,6 +18,7 @@ import ipywidgets
 import numpy as np
 
 from ..core.images import DEFAULT_MAX_PIXELS, to_rgb_uint8
+from ..core.rankings import compare_rankings
 from ..core.segmentation import segment
 from ..engine.explanation import Explanation
 from ..engine.pipeline import explain
@@ -38,17 +39,14 @@ class Agreement:
 
 
 def agreement(a: Explanation, b: Explanation, k: int = 5) -> Agreement:
-    """Agreement of the weights of a's and b's top classes (the two must share their superpixels)."""
-    from scipy.stats import spearmanr
-
+    """Agreement of the weights of a's and b's top classes (the two must share their superpixels): the one
+    metric of :func:`lime_widget.core.rankings.compare_rankings` (NaN weights ranked last and left out of the
+    correlation; equal constant weights agree fully)."""
     if a.segments.shape != b.segments.shape or not np.array_equal(a.segments, b.segments):
         raise ValueError("the two explanations must use the same superpixels (explain the second with segments=)")
     wa, wb = a.weights(), b.weights()
-    k = max(1, min(int(k), wa.size))
-    rho = float(spearmanr(wa, wb).statistic) if np.ptp(wa) > 0 and np.ptp(wb) > 0 else float("nan")
-    top_a = set(np.argsort(-wa, kind="stable")[:k].tolist())
-    top_b = set(np.argsort(-wb, kind="stable")[:k].tolist())
-    return Agreement(rank_correlation=rho, top_k_overlap=len(top_a & top_b) / k, k=k)
+    cmp = compare_rankings(wa, wb, k=max(1, min(int(k), wa.size)))
+    return Agreement(rank_correlation=cmp.spearman, top_k_overlap=cmp.top_k_overlap, k=cmp.k)
 
 
 class ModelComparison(ipywidgets.VBox):  # type: ignore[misc]

@@ -15,7 +15,7 @@ from PIL import Image
 
 import lime_widget as lw
 from lime_widget.auditing import running
-from lime_widget.auditing.running import COLUMNS, collect_items, object_scores
+from lime_widget.auditing._table import COLUMNS
 
 from ..helpers import CELL, GRID, cell_image, cell_segments, cue_image, linear_model, planted_classifier
 
@@ -33,17 +33,6 @@ def client():
         distributed.Client(cluster) as c,
     ):
         yield c
-
-
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    """Eight PNG photos of distinct cell images, two in a sub-folder (the search is recursive)."""
-    root = tmp_path / "images"
-    (root / "sub").mkdir(parents=True)
-    for i in range(8):
-        where = root / "sub" if i >= 6 else root
-        Image.fromarray(cell_image(i)).save(where / f"img{i}.png")
-    return root
 
 
 def _paths(root: Path) -> list[Path]:
@@ -154,15 +143,6 @@ def test_object_masks_score_a_planted_cue(tmp_path, client):
     assert summary.index("#1") < summary.index("#0")  # least weight on the object is listed first
 
 
-def test_object_scores_by_hand():
-    seg = np.array([[0, 0, 1, 1], [0, 0, 1, 1]])
-    mask = np.array([[True, False, False, False]] * 2)
-    share, hit = object_scores(seg, np.array([1.0, 3.0]), mask)
-    assert share == pytest.approx(1.0 * 2 / (1.0 * 4 + 3.0 * 4)) and hit is False
-    assert object_scores(seg, np.array([2.0, -1.0]), mask)[1] is True  # half of segment 0 is on the object
-    assert np.isnan(object_scores(seg, np.array([-1.0, -1.0]), mask)[0])
-
-
 def _slow_linear_model(delay: float) -> lw.FunctionClassifier:
     inner = linear_model(BETA)
 
@@ -268,15 +248,6 @@ def test_bad_arguments_fail_before_any_work(tmp_path, images, kwargs, error, mat
     with pytest.raises(error, match=match):
         lw.audit(images, linear_model(BETA), out=tmp_path / "out", progress=False, **kwargs)
     assert not (tmp_path / "out").exists()
-
-
-def test_a_file_given_as_folder_and_duplicates_are_refused(folder):
-    with pytest.raises(ValueError, match="is a file"):
-        collect_items(_paths(folder)[0])
-    with pytest.raises(ValueError, match="listed twice"):
-        collect_items([_paths(folder)[0], _paths(folder)[0]])
-    items = collect_items(folder, object_masks={_paths(folder)[1]: np.zeros((64, 64), dtype=bool)})
-    assert items[1].object_mask is not None and items[0].object_mask is None
 
 
 def test_cli_audit_prints_a_summary(folder, tmp_path, capsys):

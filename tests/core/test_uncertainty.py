@@ -10,7 +10,8 @@ import pytest
 
 import lime_widget as lw
 from lime_widget.core.surrogate import fit_surrogate
-from lime_widget.core.uncertainty import bootstrap_coefs, expected_jaccard, top_k_sets, weighted_ridge
+from lime_widget.core.rankings import top_k_sets
+from lime_widget.core.uncertainty import bootstrap_coefs, expected_jaccard, weighted_ridge
 
 from ..helpers import CELL, GRID, cell_image, cell_segments, cue_image, planted_classifier
 
@@ -153,3 +154,8 @@ def test_refits_zero_means_no_uncertainty(planted):
     assert exp.coef_draws is None
     with pytest.raises(RuntimeError, match="refits=0"):
         exp.weight_std()
+
+
+def test_top_k_sets_never_count_a_nan_weight():
+    member = top_k_sets(np.array([[np.nan, 0.5, 0.2, 0.2], [0.1, np.nan, np.nan, -1.0]]), 2)
+    np.testing.assert_array_equal(member, [[False, True, True, False], [True, False, False, False]])

@@ -119,7 +119,7 @@ def test_the_json_is_saved_first_and_survives_a_failure_to_draw(tmp_path, capsys
     assert "could not draw" in captured.err and str(saved) in captured.err
     assert lw.Explanation.load_json(saved).n_samples == 12  # complete and valid
     assert not list(tmp_path.glob(".*.tmp"))  # the atomic write left nothing behind
-    assert json.loads(saved.read_text())["format"] == "lime_widget.engine.explanation"
+    assert json.loads(saved.read_text())["format"] == "lime_widget.explanation"
 
 
 def test_debug_shows_the_traceback(tmp_path, no_model):

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 import lime_widget as lw
-from lime_widget.widget.explorer import LimeWidget, _top_k_positive
+from lime_widget.core.rankings import top_k_positive as _top_k_positive
+from lime_widget.widget.explorer import LimeWidget
 
 from ..helpers import cell_image, cell_segments
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 import lime_widget as lw
+from lime_widget.core.rankings import compare_rankings
 from lime_widget.widget.comparison import agreement
 
 from ..helpers import cell_image, linear_model
@@ -79,3 +82,25 @@ def test_compare_rejects_bad_arguments_before_any_work():
         lw.compare(cell_image(), [m1, m2], names=["only one"])
     with pytest.raises(ValueError, match="random_state"):
         lw.compare(cell_image(), [m1, m2], random_state=None)
+
+
+def test_agreement_is_compare_rankings_constant_weights_included():
+    m1, _ = _models()
+    exp = lw.explain(
+        cell_image(),
+        m1,
+        segmentation="grid",
+        segmentation_params={"shape": (8, 8)},
+        hide="black",
+        num_samples=80,
+        progress=False,
+    )
+    flat = dataclasses.replace(exp, coef=np.zeros_like(exp.coef))  # constant weights for every class
+    ag = agreement(flat, flat, k=3)
+    ref = compare_rankings(flat.weights(), flat.weights(), k=3)
+    assert ag.rank_correlation == ref.spearman == 1.0  # one metric: not NaN here and 1.0 there
+    assert ag.top_k_overlap == ref.top_k_overlap and ag.k == ref.k == 3
+    other = agreement(exp, flat, k=5)
+    ref = compare_rankings(exp.weights(), flat.weights(), k=5)
+    assert np.isnan(other.rank_correlation) and np.isnan(ref.spearman)
+    assert other.top_k_overlap == ref.top_k_overlap

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import lime_widget as lw
-from lime_widget.widget import explorer as widget_module
+from lime_widget.widget import _registry as widget_module
 from lime_widget.widget.explorer import LimeWidget
 
 from ..helpers import cell_image, cell_segments

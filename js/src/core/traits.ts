@@ -1,6 +1,7 @@
 /**
  * Typed, coerced reading of the synced traits: values from the wire are untrusted, so every
- * reader falls back to a safe default. Pure and DOM-free.
+ * reader falls back to a safe default; and `setTraits`, the one way the views write traits.
+ * DOM-free.
  */
 
 import type { ClassInfo, FlipInfo, HeatmapMethod, LimeTraits, Probe, ScoreRow } from "../protocol";
@@ -13,6 +14,28 @@ export const intOr = (v: unknown, d: number): number =>
   typeof v === "number" && Number.isFinite(v) ? Math.trunc(v) : d;
 
 export const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** The part of an anywidget model that writes traits (of trait map `T`). */
+export interface TraitWriter<T> {
+  set<K extends keyof T>(name: K, value: T[K]): void;
+  save_changes(): void;
+}
+
+/**
+ * Set the traits in `values`, in their order, and send them to the kernel together in one
+ * `save_changes()` (one message, so Python sees e.g. `visible` and its new `rev` at once). With
+ * `send: false` they are only set (drawn at once, sent with the next save: a slider being dragged).
+ */
+export function setTraits<T>(
+  model: TraitWriter<T>,
+  values: Partial<T>,
+  { send = true }: { send?: boolean } = {},
+): void {
+  for (const name of Object.keys(values) as (keyof T)[]) {
+    model.set(name, values[name] as T[keyof T]);
+  }
+  if (send) model.save_changes();
+}
 
 /** Reads one trait (e.g. `(name) => model.get(name)`). */
 export type TraitReader = (name: keyof LimeTraits) => unknown;

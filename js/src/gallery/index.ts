@@ -7,6 +7,7 @@
  */
 
 import type { RenderProps } from "@anywidget/types";
+import { setTraits } from "../core/traits";
 import { type Filter, readState } from "./order";
 import { GalleryView } from "./view";
 
@@ -24,9 +25,7 @@ const TRAITS = ["items", "columns", "sort_by", "descending", "filter", "selected
 
 function render({ model, el }: Pick<RenderProps<GalleryTraits>, "model" | "el">): () => void {
   const write = <K extends keyof GalleryTraits>(name: K, value: GalleryTraits[K]): void => {
-    if (model.get(name) === value) return;
-    model.set(name, value);
-    model.save_changes();
+    if (model.get(name) !== value) setTraits<GalleryTraits>(model, { [name]: value });
   };
   const view = new GalleryView({
     sort: (column) => write("sort_by", column),

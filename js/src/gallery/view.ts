@@ -4,6 +4,7 @@
  * `GalleryHandlers`; it never touches the model. Text only goes in through textContent.
  */
 
+import { h, setText } from "../view/dom";
 import {
   columnLabel,
   countText,
@@ -28,31 +29,6 @@ export interface GalleryHandlers {
   order: (descending: boolean) => void;
   filter: (filter: Filter) => void;
   select: (row: number) => void;
-}
-
-interface Props {
-  class?: string;
-  text?: string;
-  testid?: string;
-  attrs?: Record<string, string>;
-}
-
-function h<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  props: Props = {},
-  children: readonly Node[] = [],
-): HTMLElementTagNameMap[K] {
-  const el = document.createElement(tag);
-  if (props.class !== undefined) el.className = props.class;
-  if (props.text !== undefined) el.textContent = props.text;
-  if (props.testid !== undefined) el.setAttribute("data-testid", props.testid);
-  for (const [name, value] of Object.entries(props.attrs ?? {})) el.setAttribute(name, value);
-  for (const child of children) el.appendChild(child);
-  return el;
-}
-
-function setText(el: Element, text: string): void {
-  if (el.textContent !== text) el.textContent = text;
 }
 
 /** The DOM of one item, built once per `items` value. */

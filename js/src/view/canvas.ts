@@ -19,8 +19,9 @@ import {
 } from "../core/segments";
 import { errorMessage, type ImageSource } from "../core/traits";
 import { clampZoom, type Scroll, scrollToShow, stepZoom, zoomScroll } from "../core/zoom";
+import { h } from "./dom";
 import { decodePng } from "./png";
-import type { Tooltip } from "./tooltip";
+import { Tooltip } from "./tooltip";
 
 interface Loaded {
   width: number;
@@ -49,6 +50,11 @@ export interface CanvasHandlers {
 }
 
 export class ImageCanvas {
+  /** The canvas wrapper: the viewport (scrolls once zoomed) holding the canvas, and the tooltip. */
+  readonly root: HTMLDivElement;
+  private readonly canvas: HTMLCanvasElement;
+  private readonly viewport: HTMLDivElement;
+  private readonly tooltip: Tooltip;
   private readonly ctx: CanvasRenderingContext2D | null;
   private readonly events = new AbortController();
   private loaded: Loaded | null = null;
@@ -65,13 +71,16 @@ export class ImageCanvas {
   /** The image's size on screen at zoom 1 (CSS pixels), measured when zooming in from 1. */
   private fitted = { width: 0, height: 0 };
 
-  constructor(
-    private readonly canvas: HTMLCanvasElement,
-    private readonly wrap: HTMLElement,
-    private readonly viewport: HTMLElement,
-    private readonly tooltip: Tooltip,
-    private readonly handlers: CanvasHandlers,
-  ) {
+  constructor(private readonly handlers: CanvasHandlers) {
+    const canvas = h("canvas", {
+      class: "lime-canvas",
+      testid: "lime-canvas",
+      attrs: { role: "img", tabindex: "0", "aria-label": "Image loading" },
+    });
+    this.canvas = canvas;
+    this.viewport = h("div", { class: "lime-viewport", testid: "lime-viewport" }, [canvas]);
+    this.tooltip = new Tooltip(this.viewport);
+    this.root = h("div", { class: "lime-canvas-wrap" }, [this.viewport, this.tooltip.root]);
     this.ctx = canvas.getContext("2d");
     const on = { signal: this.events.signal };
     canvas.addEventListener("pointerdown", (e) => this.onPointerDown(e), on);
@@ -92,6 +101,11 @@ export class ImageCanvas {
       on,
     );
     canvas.addEventListener("blur", () => this.focusSegment(-1), on);
+  }
+
+  /** Whether `el` is the canvas (keys typed there go to `handleKey`). */
+  owns(el: EventTarget | undefined): boolean {
+    return el === this.canvas;
   }
 
   /** K of the latest load (-1 before any). */
@@ -132,7 +146,7 @@ export class ImageCanvas {
     });
     this.zoomFactor = to;
     const zoomed = to > 1;
-    this.wrap.classList.toggle("lime-zoomed", zoomed);
+    this.root.classList.toggle("lime-zoomed", zoomed);
     v.style.width = zoomed ? `${width}px` : "";
     v.style.height = zoomed ? `${height}px` : "";
     this.canvas.style.width = zoomed ? `${width * to}px` : this.baseWidth();
@@ -171,7 +185,7 @@ export class ImageCanvas {
       this.canvas.width = width;
       this.canvas.height = height;
       this.zoomFactor = 1; // a new image starts fitted
-      this.wrap.classList.remove("lime-zoomed");
+      this.root.classList.remove("lime-zoomed");
       this.viewport.style.width = "";
       this.viewport.style.height = "";
       this.canvas.style.width = `${width * displayScale(width)}px`;
@@ -244,7 +258,7 @@ export class ImageCanvas {
 
   /** Show the tooltip of `id` at the pointer of `e`. */
   private tooltipAt(id: number, e: MouseEvent): void {
-    const wrap = this.wrap.getBoundingClientRect();
+    const wrap = this.root.getBoundingClientRect();
     this.tooltip.show(this.handlers.describe(id), e.clientX - wrap.left, e.clientY - wrap.top);
   }
 
@@ -267,17 +281,21 @@ export class ImageCanvas {
       y: e.clientY,
       scroll: { left: v.scrollLeft, top: v.scrollTop },
     };
-    if (typeof this.canvas.setPointerCapture === "function") {
-      try {
-        this.canvas.setPointerCapture(e.pointerId);
-      } catch {
-        // no capture: the pan still works inside the canvas
-      }
-    }
+    this.capture(e.pointerId);
     this.canvas.classList.add("lime-panning");
     e.preventDefault();
     this.canvas.focus({ preventScroll: true });
     return true;
+  }
+
+  /** Keep receiving the moves (and the release) when the pointer leaves the canvas mid-drag. */
+  private capture(pointer: number): void {
+    if (typeof this.canvas.setPointerCapture !== "function") return;
+    try {
+      this.canvas.setPointerCapture(pointer);
+    } catch {
+      // no capture (e.g. a synthetic event): the drag still works inside the canvas
+    }
   }
 
   private endPan(): void {
@@ -298,14 +316,7 @@ export class ImageCanvas {
       x: e.clientX - rect.left,
       y: e.clientY - rect.top,
     };
-    // Keep receiving the moves (and the release) when the pointer leaves the canvas mid-stroke.
-    if (typeof this.canvas.setPointerCapture === "function") {
-      try {
-        this.canvas.setPointerCapture(e.pointerId);
-      } catch {
-        // no capture (e.g. a synthetic event): the stroke still works inside the canvas
-      }
-    }
+    this.capture(e.pointerId);
     e.preventDefault(); // no text selection or image drag while painting
     // preventDefault also keeps the browser from focusing the canvas: do it, so keys go to the widget
     // (not to the cell editor that had the focus).
@@ -412,7 +423,7 @@ export class ImageCanvas {
       v.scrollTop = to.top;
     }
     const rect = this.canvas.getBoundingClientRect();
-    const wrap = this.wrap.getBoundingClientRect();
+    const wrap = this.root.getBoundingClientRect();
     this.tooltip.show(
       this.handlers.describe(id),
       rect.left - wrap.left + (cx * rect.width) / d.width,

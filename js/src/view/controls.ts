@@ -1,6 +1,7 @@
 /**
- * The controls: class selector, heatmap toggle, mask buttons (reset, undo, redo, invert) and the
- * top-k input and buttons.
+ * The controls: the toolbars under the image (heatmap toggle, method and opacity; zoom; mask
+ * buttons reset, undo, redo, invert; the top-k input and buttons; the smallest flip) and the class
+ * selector. Built and updated here; their buttons run the actions of core/actions.ts.
  */
 
 import { weightsUsable } from "../core/heatmap";
@@ -8,27 +9,15 @@ import { flipView, topKTexts } from "../core/panel";
 import { hasGradcam, type Snapshot, shownScores } from "../core/traits";
 import { MAX_ZOOM, MIN_ZOOM, zoomText } from "../core/zoom";
 import type { ClassInfo, HeatmapMethod } from "../protocol";
-import { h, setText } from "./dom";
-import type { ControlParts } from "./layout";
+import { button, h, setText } from "./dom";
 
 export interface ControlHandlers {
+  /** The heatmap checkbox changed. */
   heatmap(on: boolean): void;
-  /** "Find smallest flip" was clicked. */
-  findFlip(): void;
-  /** "Hide them" was clicked: hide these superpixels. */
-  showFlip(hidden: number[]): void;
   /** The heatmap method was chosen. */
   method(method: HeatmapMethod): void;
   /** The opacity slider moved (0..1); `done` once the user let go of it. */
   opacity(value: number, done: boolean): void;
-  /** Zoom in (+1), out (-1), or fit the image again (0). */
-  zoom(step: 1 | -1 | 0): void;
-  reset(): void;
-  invert(): void;
-  undo(): void;
-  redo(): void;
-  hideTopK(): void;
-  keepTopK(): void;
   /** The k input was edited (read it with `kText`). */
   kChanged(): void;
   selectClass(id: number): void;
@@ -40,117 +29,204 @@ export interface UndoState {
 }
 
 export class Controls {
+  /** The toolbars under the image: heatmap, zoom, mask actions, top-k actions, smallest flip. */
+  readonly toolbars: readonly HTMLDivElement[];
+  /** The tracked class' label and selector (placed in the panel's header). */
+  readonly classPicker: HTMLLabelElement;
   private readonly events = new AbortController();
   private classes: readonly ClassInfo[] | null = null;
-  private flipHidden: number[] | null = null;
+  private flipFound: number[] | null = null;
+  private readonly heatmapToggle = h("input", {
+    testid: "lime-heatmap-toggle",
+    attrs: { type: "checkbox" },
+  });
+  private readonly method = h(
+    "select",
+    { class: "lime-select", testid: "lime-method", attrs: { "aria-label": "Heatmap method" } },
+    [
+      h("option", { text: "LIME weights", attrs: { value: "lime" } }),
+      h("option", { text: "Grad-CAM", attrs: { value: "gradcam" } }),
+    ],
+  );
+  /** LIME weights or Grad-CAM (hidden without Grad-CAM). */
+  private readonly methodLabel = h("label", { class: "lime-select-label" }, [
+    document.createTextNode("map "),
+    this.method,
+  ]);
+  /** Heatmap opacity, 0..100 (percent). */
+  private readonly opacity = h("input", {
+    class: "lime-opacity",
+    testid: "lime-opacity",
+    attrs: {
+      type: "range",
+      min: "0",
+      max: "100",
+      step: "5",
+      "aria-label": "Heatmap opacity",
+      title: "Heatmap opacity",
+    },
+  });
+  private readonly zoomOut = button("−", "lime-zoom-out", "Zoom out");
+  /** Shows the zoom factor; a click fits the image again. */
+  private readonly zoomReset = button("100%", "lime-zoom-reset", "Fit the image (zoom 100%)");
+  private readonly zoomIn = button("+", "lime-zoom-in", "Zoom in");
+  private readonly reset = button("Reset", "lime-reset", "Show all superpixels");
+  private readonly undo = button("Undo", "lime-undo", "Undo last mask change");
+  private readonly redo = button("Redo", "lime-redo", "Redo mask change");
+  private readonly invert = button("Invert", "lime-invert", "Invert mask: hide shown, show hidden");
+  private readonly kInput = h("input", {
+    class: "lime-k",
+    testid: "lime-topk-input",
+    attrs: { type: "number", min: "1", step: "1", inputmode: "numeric" },
+  });
+  private readonly hideTop = button("Hide top k", "lime-hide-topk");
+  private readonly keepTop = button("Keep top k", "lime-keep-topk");
+  private readonly flipFind = button(
+    "Find smallest flip",
+    "lime-flip-find",
+    "Search a small set of superpixels whose hiding changes the top class",
+  );
+  private readonly flipShow = button(
+    "Hide them",
+    "lime-flip-show",
+    "Hide the superpixels of the flip found",
+  );
+  private readonly flipResult = h("span", {
+    class: "lime-flip-result",
+    testid: "lime-flip-result",
+    attrs: { role: "status", "aria-live": "polite" },
+  });
+  private readonly classSelect = h("select", {
+    class: "lime-select",
+    testid: "lime-class",
+    attrs: { "aria-label": "Tracked class" },
+  });
 
-  constructor(
-    private readonly c: ControlParts,
-    handlers: ControlHandlers,
-  ) {
+  /**
+   * The buttons are wired by the action table (core/actions.ts, by data-testid); `handlers` get the
+   * other inputs.
+   * @param helpButton the keyboard help's button, shown in the heatmap toolbar
+   */
+  constructor(helpButton: HTMLElement, handlers: ControlHandlers) {
+    this.methodLabel.hidden = true;
+    const toolbar = (label: string, children: Node[]) =>
+      h(
+        "div",
+        { class: "lime-toolbar", attrs: { role: "toolbar", "aria-label": label } },
+        children,
+      );
+    const text = (t: string) => document.createTextNode(t);
+    this.toolbars = [
+      toolbar("Heatmap", [
+        h("label", { class: "lime-check" }, [this.heatmapToggle, text(" heatmap")]),
+        this.methodLabel,
+        h("label", { class: "lime-opacity-label" }, [text("opacity "), this.opacity]),
+        helpButton,
+      ]),
+      toolbar("Zoom", [
+        h("span", { class: "lime-select-label", text: "zoom" }),
+        this.zoomOut,
+        this.zoomReset,
+        this.zoomIn,
+      ]),
+      toolbar("Mask actions", [this.reset, this.undo, this.redo, this.invert]),
+      toolbar("Top-k actions", [
+        h("label", { class: "lime-k-label" }, [text("k "), this.kInput]),
+        this.hideTop,
+        this.keepTop,
+      ]),
+      toolbar("Smallest flip", [this.flipFind, this.flipResult, this.flipShow]),
+    ];
+    this.classPicker = h("label", { class: "lime-select-label" }, [
+      text("Class "),
+      this.classSelect,
+    ]);
+
     const on = { signal: this.events.signal };
-    c.heatmapToggle.addEventListener("change", () => handlers.heatmap(c.heatmapToggle.checked), on);
-    const opacity = (done: boolean) => handlers.opacity(Number(c.opacity.value) / 100, done);
-    c.opacity.addEventListener("input", () => opacity(false), on);
-    c.opacity.addEventListener("change", () => opacity(true), on);
-    c.helpButton.addEventListener("click", () => this.toggleHelp(), on);
-    c.zoomIn.addEventListener("click", () => handlers.zoom(1), on);
-    c.zoomOut.addEventListener("click", () => handlers.zoom(-1), on);
-    c.zoomReset.addEventListener("click", () => handlers.zoom(0), on);
-    c.flipFind.addEventListener("click", () => handlers.findFlip(), on);
-    c.flipShow.addEventListener(
-      "click",
-      () => {
-        if (this.flipHidden !== null) handlers.showFlip(this.flipHidden);
-      },
+    this.heatmapToggle.addEventListener(
+      "change",
+      () => handlers.heatmap(this.heatmapToggle.checked),
       on,
     );
-    c.method.addEventListener(
+    const opacity = (done: boolean) => handlers.opacity(Number(this.opacity.value) / 100, done);
+    this.opacity.addEventListener("input", () => opacity(false), on);
+    this.opacity.addEventListener("change", () => opacity(true), on);
+    this.method.addEventListener(
       "change",
-      () => handlers.method(c.method.value === "gradcam" ? "gradcam" : "lime"),
+      () => handlers.method(this.method.value === "gradcam" ? "gradcam" : "lime"),
       on,
     );
-    c.reset.addEventListener("click", () => handlers.reset(), on);
-    c.invert.addEventListener("click", () => handlers.invert(), on);
-    c.undo.addEventListener("click", () => handlers.undo(), on);
-    c.redo.addEventListener("click", () => handlers.redo(), on);
-    c.hideTop.addEventListener("click", () => handlers.hideTopK(), on);
-    c.keepTop.addEventListener("click", () => handlers.keepTopK(), on);
-    c.kInput.addEventListener("change", () => handlers.kChanged(), on);
-    c.classSelect.addEventListener(
+    this.kInput.addEventListener("change", () => handlers.kChanged(), on);
+    this.classSelect.addEventListener(
       "change",
       () => {
-        const id = Number(c.classSelect.value);
+        const id = Number(this.classSelect.value);
         if (Number.isFinite(id)) handlers.selectClass(id);
       },
       on,
     );
   }
 
-  /** Show or hide the list of keyboard shortcuts. */
-  toggleHelp(): void {
-    const help = this.c.help;
-    help.hidden = !help.hidden;
-    this.c.helpButton.setAttribute("aria-expanded", String(!help.hidden));
+  /** The superpixels of the flip found ("Hide them" hides them); null when none was found. */
+  get flipHidden(): number[] | null {
+    return this.flipFound;
   }
 
   /** Show the zoom factor; the buttons at the ends of the range are disabled. */
   showZoom(zoom: number): void {
-    const c = this.c;
-    setText(c.zoomReset, zoomText(zoom));
-    c.zoomReset.setAttribute("data-zoom", String(zoom));
-    c.zoomIn.disabled = zoom >= MAX_ZOOM;
-    c.zoomOut.disabled = zoom <= MIN_ZOOM;
+    setText(this.zoomReset, zoomText(zoom));
+    this.zoomReset.setAttribute("data-zoom", String(zoom));
+    this.zoomIn.disabled = zoom >= MAX_ZOOM;
+    this.zoomOut.disabled = zoom <= MIN_ZOOM;
   }
 
   /** The text typed in the k input. */
   get kText(): string {
-    return this.c.kInput.value;
+    return this.kInput.value;
   }
 
   /** Put `k` (as clamped) back into the k input. */
   showK(k: number): void {
-    this.c.kInput.value = String(k);
+    this.kInput.value = String(k);
   }
 
   update(s: Snapshot, undo: UndoState): void {
-    const c = this.c;
     if (s.classes !== this.classes) {
       this.classes = s.classes;
       const opts = s.classes.map((x) =>
         h("option", { text: x.name, attrs: { value: String(x.id) } }),
       );
-      c.classSelect.replaceChildren(...opts);
-      c.classSelect.disabled = opts.length === 0;
+      this.classSelect.replaceChildren(...opts);
+      this.classSelect.disabled = opts.length === 0;
     }
     const selected = String(s.selected);
-    if (c.classSelect.value !== selected) c.classSelect.value = selected;
-    c.undo.disabled = !undo.canUndo;
-    c.redo.disabled = !undo.canRedo;
+    if (this.classSelect.value !== selected) this.classSelect.value = selected;
+    this.undo.disabled = !undo.canUndo;
+    this.redo.disabled = !undo.canRedo;
     const n = s.mask.length;
-    c.reset.disabled = n === 0;
-    c.invert.disabled = n === 0;
+    this.reset.disabled = n === 0;
+    this.invert.disabled = n === 0;
     const usable = weightsUsable(shownScores(s), n);
-    c.hideTop.disabled = !usable;
-    c.keepTop.disabled = !usable;
-    if (document.activeElement !== c.kInput) this.showK(s.topK);
-    c.kInput.max = String(Math.max(1, n));
+    this.hideTop.disabled = !usable;
+    this.keepTop.disabled = !usable;
+    if (document.activeElement !== this.kInput) this.showK(s.topK);
+    this.kInput.max = String(Math.max(1, n));
     const t = topKTexts(s.topK);
-    setText(c.hideTop, t.hide);
-    setText(c.keepTop, t.keep);
-    c.hideTop.setAttribute("aria-label", t.hideLabel);
-    c.keepTop.setAttribute("aria-label", t.keepLabel);
-    c.heatmapToggle.checked = s.showHeatmap;
-    c.opacity.disabled = !s.showHeatmap;
-    c.methodLabel.hidden = !hasGradcam(s.classes);
+    setText(this.hideTop, t.hide);
+    setText(this.keepTop, t.keep);
+    this.hideTop.setAttribute("aria-label", t.hideLabel);
+    this.keepTop.setAttribute("aria-label", t.keepLabel);
+    this.heatmapToggle.checked = s.showHeatmap;
+    this.opacity.disabled = !s.showHeatmap;
+    this.methodLabel.hidden = !hasGradcam(s.classes);
     const flip = flipView(s.flip, n);
-    this.flipHidden = flip.hidden;
-    setText(c.flipResult, flip.text);
-    c.flipFind.disabled = flip.running || s.offline || n === 0;
-    c.flipShow.hidden = flip.hidden === null;
-    if (c.method.value !== s.heatmapMethod) c.method.value = s.heatmapMethod;
-    if (document.activeElement !== c.opacity)
-      c.opacity.value = String(Math.round(s.heatmapOpacity * 100));
+    this.flipFound = flip.hidden;
+    setText(this.flipResult, flip.text);
+    this.flipFind.disabled = flip.running || s.offline || n === 0;
+    this.flipShow.hidden = flip.hidden === null;
+    if (this.method.value !== s.heatmapMethod) this.method.value = s.heatmapMethod;
+    if (document.activeElement !== this.opacity)
+      this.opacity.value = String(Math.round(s.heatmapOpacity * 100));
   }
 
   dispose(): void {

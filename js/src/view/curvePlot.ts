@@ -1,5 +1,5 @@
 /**
- * The deletion / insertion curve: a small SVG plot of the model's score while the superpixels are
+ * The deletion / insertion curve (built and updated here): a small SVG plot of the model's score while the superpixels are
  * hidden (or shown) in the order of a ranking, with the mask on screen marked. Clicking a point, or
  * choosing it with the arrow keys and pressing Enter, sets the mask to that point's ("first k hidden").
  */
@@ -24,8 +24,7 @@ import {
 import { formatProb } from "../core/format";
 import { scoreOf } from "../core/scores";
 import type { Snapshot } from "../core/traits";
-import { setText } from "./dom";
-import type { CurveParts } from "./layout";
+import { h, setText, svg } from "./dom";
 
 export interface CurveHandlers {
   /** The section was opened (true) or closed. */
@@ -36,7 +35,34 @@ export interface CurveHandlers {
   apply(mask: boolean[]): void;
 }
 
+/** The parts of the plot the view updates. */
+interface CurveParts {
+  /** The collapsible section; opening it shows (and so scores) the curve. */
+  details: HTMLDetailsElement;
+  ranking: HTMLSelectElement;
+  /** The Grad-CAM option of `ranking` (hidden without Grad-CAM). */
+  gradcamOption: HTMLOptionElement;
+  mode: HTMLSelectElement;
+  svg: SVGSVGElement;
+  /** The scored points' polyline. */
+  line: SVGPathElement;
+  /** One dot per point (rebuilt when the points change). */
+  dots: SVGGElement;
+  /** The mask on screen: a vertical line and a marker. */
+  nowLine: SVGLineElement;
+  nowDot: SVGCircleElement;
+  /** The keyboard / hover cursor. */
+  cursor: SVGCircleElement;
+  xLabel: SVGTextElement;
+  caption: HTMLDivElement;
+  /** The point under the pointer or the keyboard cursor. */
+  readout: HTMLDivElement;
+}
+
 export class CurvePlot {
+  /** The collapsible section; opening it shows (and so scores) the curve. */
+  readonly root: HTMLDetailsElement;
+  private readonly c: CurveParts = buildCurve();
   private readonly events = new AbortController();
   /** The curve drawn (null: none that matches the selection). */
   private curve: CurveData | null = null;
@@ -45,10 +71,9 @@ export class CurvePlot {
   private pointsKey = "";
   private n = 0;
 
-  constructor(
-    private readonly c: CurveParts,
-    private readonly handlers: CurveHandlers,
-  ) {
+  constructor(private readonly handlers: CurveHandlers) {
+    const c = this.c;
+    this.root = c.details;
     const on = { signal: this.events.signal };
     c.details.addEventListener("toggle", () => handlers.show(c.details.open), on);
     c.ranking.addEventListener("change", () => handlers.ranking(c.ranking.value), on);
@@ -155,13 +180,15 @@ export class CurvePlot {
     curve?.counts.forEach((count, i) => {
       const score = curve.scores[i];
       if (score === null) return;
-      const dot = document.createElementNS("http://www.w3.org/2000/svg", "circle");
-      dot.setAttribute("cx", xOf(count, n).toFixed(1));
-      dot.setAttribute("cy", yOf(score).toFixed(1));
-      dot.setAttribute("r", curve.counts.length > 60 ? "1.6" : "2.4");
-      dot.setAttribute("data-count", String(count));
-      dot.setAttribute("data-score", String(score));
-      dots.push(dot);
+      dots.push(
+        svg("circle", {
+          cx: xOf(count, n).toFixed(1),
+          cy: yOf(score).toFixed(1),
+          r: curve.counts.length > 60 ? "1.6" : "2.4",
+          "data-count": String(count),
+          "data-score": String(score),
+        }),
+      );
     });
     this.c.dots.replaceChildren(...dots);
   }
@@ -214,4 +241,120 @@ export class CurvePlot {
       `${pointText(curve.counts[i], score, curve.mode)} (click or Enter: show this mask)`,
     );
   }
+}
+
+function buildCurve(): CurveParts {
+  const { width, height, left, right, top, bottom } = PLOT_BOX;
+  const x0 = String(left);
+  const x1 = String(width - right);
+  const y0 = String(height - bottom);
+  const y1 = String(top);
+  const tick = (y: number, text: string) =>
+    svg(
+      "text",
+      {
+        x: String(left - 4),
+        y: String(yOf(y) + 3),
+        "text-anchor": "end",
+        class: "lime-curve-tick",
+      },
+      [document.createTextNode(text)],
+    );
+  const xLabel = svg("text", {
+    x: String((left + width - right) / 2),
+    y: String(height - 6),
+    "text-anchor": "middle",
+    class: "lime-curve-tick",
+  });
+  const line = svg("path", { class: "lime-curve-line", fill: "none" });
+  const dots = svg("g", { class: "lime-curve-dots" });
+  const nowLine = svg("line", { class: "lime-curve-now-line", y1, y2: y0 });
+  const nowDot = svg("circle", { class: "lime-curve-now", r: "5" });
+  const cursor = svg("circle", { class: "lime-curve-cursor", r: "6" });
+  const plot = svg(
+    "svg",
+    {
+      class: "lime-curve-plot",
+      viewBox: `0 0 ${width} ${height}`,
+      width: String(width),
+      height: String(height),
+      tabindex: "0",
+      role: "img",
+      "data-testid": "lime-curve-plot",
+      "aria-label": "Deletion curve",
+    },
+    [
+      svg("line", { class: "lime-curve-axis", x1: x0, x2: x1, y1: y0, y2: y0 }),
+      svg("line", { class: "lime-curve-axis", x1: x0, x2: x0, y1, y2: y0 }),
+      svg("line", {
+        class: "lime-curve-grid",
+        x1: x0,
+        x2: x1,
+        y1: String(yOf(0.5)),
+        y2: String(yOf(0.5)),
+      }),
+      tick(0, "0"),
+      tick(0.5, "0.5"),
+      tick(1, "1"),
+      xLabel,
+      nowLine,
+      line,
+      dots,
+      nowDot,
+      cursor,
+    ],
+  );
+  const gradcamOption = h("option", { text: "Grad-CAM", attrs: { value: "gradcam" } });
+  const ranking = h(
+    "select",
+    {
+      class: "lime-select",
+      testid: "lime-curve-ranking",
+      attrs: { "aria-label": "Curve ranking" },
+    },
+    [
+      h("option", { text: "LIME weights", attrs: { value: "lime" } }),
+      gradcamOption,
+      h("option", { text: "random", attrs: { value: "random" } }),
+    ],
+  );
+  const mode = h(
+    "select",
+    { class: "lime-select", testid: "lime-curve-mode", attrs: { "aria-label": "Curve mode" } },
+    [
+      h("option", { text: "deletion", attrs: { value: "deletion" } }),
+      h("option", { text: "insertion", attrs: { value: "insertion" } }),
+    ],
+  );
+  const caption = h("div", { class: "lime-curve-caption", testid: "lime-curve-caption" });
+  const readout = h("div", {
+    class: "lime-curve-readout",
+    testid: "lime-curve-readout",
+    attrs: { "aria-live": "polite" },
+  });
+  const details = h("details", { class: "lime-curve", testid: "lime-curve" }, [
+    h("summary", { text: "Deletion / insertion curve", testid: "lime-curve-toggle" }),
+    h("div", { class: "lime-toolbar" }, [
+      h("label", { class: "lime-select-label" }, [document.createTextNode("order "), ranking]),
+      h("label", { class: "lime-select-label" }, [document.createTextNode("mode "), mode]),
+    ]),
+    plot,
+    readout,
+    caption,
+  ]);
+  return {
+    details,
+    ranking,
+    gradcamOption,
+    mode,
+    svg: plot,
+    line,
+    dots,
+    nowLine,
+    nowDot,
+    cursor,
+    xLabel,
+    caption,
+    readout,
+  };
 }

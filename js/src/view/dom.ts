@@ -1,5 +1,6 @@
 /**
- * Tiny DOM helpers. Text only ever goes in through textContent, never innerHTML.
+ * Tiny DOM helpers, shared by the widget and the gallery. Text only ever goes in through
+ * textContent, never innerHTML.
  */
 
 export interface ElementProps {
@@ -47,4 +48,18 @@ export function setText(el: Element, text: string): void {
 export function setNumber(cell: HTMLElement, value: number | undefined, text: string): void {
   setText(cell, text);
   cell.setAttribute("data-value", value === undefined ? "" : String(value));
+}
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+/** Create an SVG element with attributes and children. */
+export function svg<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string> = {},
+  children: readonly Node[] = [],
+): SVGElementTagNameMap[K] {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [name, value] of Object.entries(attrs)) el.setAttribute(name, value);
+  for (const child of children) el.appendChild(child);
+  return el;
 }

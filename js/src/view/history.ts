@@ -1,5 +1,6 @@
 /**
- * The probe history: one item per probe, latest first, each with a "restore" button.
+ * The probe history (built and updated here): one item per probe, latest first, each with a
+ * "restore" button.
  */
 
 import { historyItems } from "../core/panel";
@@ -7,16 +8,20 @@ import type { Snapshot } from "../core/traits";
 import { button, h } from "./dom";
 
 export class HistoryList {
+  /** The section: its title and the list. */
+  readonly root: HTMLElement;
+  private readonly list = h("ol", { class: "lime-history", testid: "lime-history" });
   private readonly events = new AbortController();
   /** Hidden ids behind each "restore" button (one delegated listener on the list). */
   private restoreMasks = new WeakMap<Element, number[]>();
 
   /** @param onRestore called with the hidden ids of the probe whose "restore" was clicked */
-  constructor(
-    private readonly list: HTMLOListElement,
-    onRestore: (hidden: number[]) => void,
-  ) {
-    list.addEventListener(
+  constructor(onRestore: (hidden: number[]) => void) {
+    this.root = h("section", { class: "lime-history-section" }, [
+      h("h4", { class: "lime-subtitle", text: "Probes (latest first)" }),
+      this.list,
+    ]);
+    this.list.addEventListener(
       "click",
       (e) => {
         const target = e.target instanceof Element ? e.target.closest("button.lime-restore") : null;

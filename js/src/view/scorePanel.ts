@@ -1,5 +1,6 @@
 /**
- * The score panel: status line, error box, score list, new-top banner and class table.
+ * The score panel (built and updated here): status line, error box, score list, new-top banner and
+ * class table.
  */
 
 import { formatProb, formatRankChange } from "../core/format";
@@ -20,12 +21,64 @@ import {
 import { type ClassTableRow, classTable, summarize } from "../core/scores";
 import { type Snapshot, selectedClass } from "../core/traits";
 import { h, setNumber, setText } from "./dom";
-import type { PanelParts } from "./layout";
 
 const show = (el: HTMLElement, cell: Cell): void => setNumber(el, cell.value, cell.text);
 
+/** The parts of the panel the view updates. */
+interface PanelParts {
+  status: HTMLSpanElement;
+  errorBox: HTMLDivElement;
+  scoreNow: HTMLElement;
+  scoreOriginal: HTMLElement;
+  scoreChange: HTMLElement;
+  scoreSurrogate: HTMLElement;
+  surrogateLabel: HTMLElement;
+  scoreR2: HTMLElement;
+  stabilityLabel: HTMLElement;
+  stability: HTMLElement;
+  hiddenCount: HTMLElement;
+  /** "LIME vs Grad-CAM" row (hidden without Grad-CAM). */
+  agreementLabel: HTMLElement;
+  agreement: HTMLElement;
+  topBanner: HTMLDivElement;
+  classTable: HTMLTableElement;
+  classBody: HTMLTableSectionElement;
+}
+
 export class ScorePanel {
-  constructor(private readonly p: PanelParts) {}
+  /** The status line (placed in the panel's header, beside the class selector). */
+  readonly status: HTMLSpanElement;
+  /** Under the header: the error box, the score list, the new-top banner and the class table. */
+  readonly nodes: readonly HTMLElement[];
+  private readonly p: PanelParts = buildPanel();
+
+  constructor() {
+    const p = this.p;
+    this.status = p.status;
+    this.nodes = [
+      p.errorBox,
+      h("dl", { class: "lime-scores" }, [
+        h("dt", { text: "Probability now" }),
+        p.scoreNow,
+        h("dt", { text: "Original" }),
+        p.scoreOriginal,
+        h("dt", { text: "Change" }),
+        p.scoreChange,
+        p.surrogateLabel,
+        p.scoreSurrogate,
+        h("dt", { text: "Surrogate R²" }),
+        p.scoreR2,
+        p.stabilityLabel,
+        p.stability,
+        h("dt", { text: "Hidden" }),
+        p.hiddenCount,
+        p.agreementLabel,
+        p.agreement,
+      ]),
+      p.topBanner,
+      p.classTable,
+    ];
+  }
 
   /** Render `s`; `localError` is the front end's own error message ("" when none). */
   update(s: Snapshot, localError: string): void {
@@ -92,4 +145,58 @@ function tableRow(r: ClassTableRow, topChanged: boolean): HTMLTableRowElement {
       attrs: { title: rankTitle(r) },
     }),
   ]);
+}
+
+function buildPanel(): PanelParts {
+  const value = (cls: string, testid?: string): HTMLElement =>
+    h("dd", testid === undefined ? { class: cls } : { class: cls, testid });
+  const status = h("span", {
+    class: "lime-status",
+    testid: "lime-status",
+    attrs: { role: "status", "aria-live": "polite" },
+  });
+  const errorBox = h("div", {
+    class: "lime-error",
+    testid: "lime-error",
+    attrs: { role: "alert" },
+  });
+  errorBox.hidden = true;
+  const topBanner = h("div", { class: "lime-banner", attrs: { role: "status" } });
+  topBanner.hidden = true;
+  const col = (text: string) => h("th", { text, attrs: { scope: "col" } });
+  const classBody = h("tbody");
+  const classTable = h("table", { class: "lime-classes", testid: "lime-classes" }, [
+    h("caption", { text: "Top classes" }),
+    h("thead", {}, [h("tr", {}, [col("class"), col("prob now"), col("prob orig."), col("rank")])]),
+    classBody,
+  ]);
+  return {
+    status,
+    errorBox,
+    scoreNow: value("lime-value lime-now", "lime-score"),
+    scoreOriginal: value("lime-value", "lime-original"),
+    scoreChange: value("lime-value", "lime-change"),
+    scoreSurrogate: value("lime-value", "lime-surrogate"),
+    surrogateLabel: h("dt", {
+      text: "Surrogate",
+      testid: "lime-surrogate-label",
+      attrs: { title: "Prediction of the linear LIME surrogate for this mask" },
+    }),
+    scoreR2: value("lime-value lime-r2"),
+    stabilityLabel: h("dt", { class: "lime-stability-label" }),
+    stability: value("lime-value lime-stability", "lime-stability"),
+    hiddenCount: value("lime-value lime-hidden-count"),
+    agreementLabel: h("dt", {
+      text: "LIME vs Grad-CAM",
+      attrs: {
+        title:
+          "Spearman rank correlation of LIME's weights and Grad-CAM over the superpixels, and how many of " +
+          "their top superpixels they share",
+      },
+    }),
+    agreement: value("lime-value", "lime-agreement"),
+    topBanner,
+    classTable,
+    classBody,
+  };
 }

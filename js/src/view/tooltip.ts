@@ -3,28 +3,33 @@
  */
 
 import { tooltipLeft } from "../core/interaction";
-import { setText } from "./dom";
+import { h, setText } from "./dom";
 
 export class Tooltip {
-  /**
-   * @param el the tooltip element, positioned inside the canvas wrapper
-   * @param area the element whose width the tooltip stays within (the canvas)
-   */
-  constructor(
-    private readonly el: HTMLElement,
-    private readonly area: HTMLElement,
-  ) {}
+  /** The tooltip, positioned inside the canvas wrapper. */
+  readonly root: HTMLDivElement;
+
+  /** @param area the element whose width the tooltip stays within (the canvas' viewport) */
+  constructor(private readonly area: HTMLElement) {
+    this.root = h("div", {
+      class: "lime-tooltip",
+      testid: "lime-tooltip",
+      attrs: { role: "tooltip", "aria-hidden": "true" },
+    });
+    this.root.hidden = true;
+  }
 
   /** Show `text` beside the point (x, y), in CSS pixels relative to the canvas wrapper. */
   show(text: string, x: number, y: number): void {
-    setText(this.el, text);
-    this.el.hidden = false;
-    const left = tooltipLeft(x, this.el.offsetWidth, this.area.clientWidth);
-    this.el.style.left = `${left}px`;
-    this.el.style.top = `${y + 12}px`;
+    const el = this.root;
+    setText(el, text);
+    el.hidden = false;
+    const left = tooltipLeft(x, el.offsetWidth, this.area.clientWidth);
+    el.style.left = `${left}px`;
+    el.style.top = `${y + 12}px`;
   }
 
   hide(): void {
-    this.el.hidden = true;
+    this.root.hidden = true;
   }
 }

@@ -9,6 +9,7 @@ import {
   readSnapshot,
   selectedClass,
   selectedWeights,
+  setTraits,
   shownScores,
 } from "../../src/core/traits";
 import type { ClassInfo, LimeTraits } from "../../src/protocol";
@@ -139,5 +140,52 @@ describe("heatmap method", () => {
     expect(shownScores({ ...s, heatmapMethod: "lime" })).toEqual([0.3, -0.1]);
     expect(shownScores({ ...s, heatmapMethod: "gradcam" })).toEqual([0.2, Number.NaN]);
     expect(gradcamScores(undefined)).toEqual([]);
+  });
+});
+
+describe("setTraits", () => {
+  /** A model that logs every set and save_changes(), in order. */
+  function loggingModel() {
+    const log: string[] = [];
+    const state: Partial<LimeTraits> = {};
+    const model = {
+      set: <K extends keyof LimeTraits>(name: K, value: LimeTraits[K]) => {
+        state[name] = value;
+        log.push(`set ${name}=${JSON.stringify(value)}`);
+      },
+      save_changes: () => log.push("save"),
+    };
+    return { model, log, state };
+  }
+
+  it("sets every value, in order, then sends them in one save_changes()", () => {
+    const m = loggingModel();
+    setTraits(m.model, { visible: [true, false], rev: 4 });
+    expect(m.log).toEqual(["set visible=[true,false]", "set rev=4", "save"]);
+    expect(m.state).toEqual({ visible: [true, false], rev: 4 });
+  });
+
+  it("only sets, without sending, with send: false; sends with send: true", () => {
+    const m = loggingModel();
+    setTraits(m.model, { heatmap_opacity: 0.3 }, { send: false });
+    expect(m.log).toEqual(["set heatmap_opacity=0.3"]);
+    setTraits(m.model, { heatmap_opacity: 0.35 }, { send: true });
+    expect(m.log).toEqual(["set heatmap_opacity=0.3", "set heatmap_opacity=0.35", "save"]);
+  });
+
+  it("writes the traits of any model (the gallery's too)", () => {
+    const saved: Record<string, unknown>[] = [];
+    let pending: Record<string, unknown> = {};
+    const gallery = {
+      set: (name: "sort_by" | "selected", value: unknown) => {
+        pending[name] = value;
+      },
+      save_changes: () => {
+        saved.push(pending);
+        pending = {};
+      },
+    };
+    setTraits<{ sort_by: string; selected: number }>(gallery, { sort_by: "score", selected: 2 });
+    expect(saved).toEqual([{ sort_by: "score", selected: 2 }]);
   });
 });

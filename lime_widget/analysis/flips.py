@@ -1,54 +1,25 @@
-"""Sensitivity analysis of an explanation: deletion / insertion curves and hide-top-k class flips.
+"""Class flips: the superpixels whose hiding changes the model's decision.
 
-An explanation ranks superpixels from most to least important. If the ranking is faithful, hiding the
-superpixels in that order (deletion) makes the model's score fall fast, and revealing them in that order
-on a blank canvas (insertion) makes it rise fast (RISE, Petsiuk et al., BMVC 2018). The area under the
-curve summarises it: small for deletion, large for insertion; compare with a random ranking. Hiding the
-top superpixels one by one until the predicted class changes gives the smallest set of regions whose
-removal flips the decision (a counterfactual, as in SEDC).
-
-Every masked image is composed exactly as during sampling (the explanation's fill: mean colour, black,
-gray, blur...) and scored with :meth:`Explanation.rescore_many`, in batches.
+Hiding the top superpixels of a ranking one by one until the predicted class changes gives the smallest
+prefix whose removal flips the decision (:func:`flip_search`); :func:`minimal_flip` starts there and searches
+for a smaller set (a counterfactual, as in SEDC). Masked images are composed exactly as during sampling and
+scored with :meth:`Explanation.rescore_many`, in batches.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 
+from ..core._checks import positive_int
 from ..core.rankings import ranking
 from ..engine.explanation import Explanation
 from ..models.classifiers import class_id
-from ..render.figures import plain_text
+from .curves import check_ranking, label_id
 
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
-Mode = Literal["deletion", "insertion"]
 FLIP_CHUNK = 200
-
-
-@dataclass(frozen=True)
-class Curve:
-    """A deletion or insertion curve.
-
-    fractions: float64 (s+1,) fraction of superpixels hidden (deletion) or revealed (insertion), from 0 to 1;
-    scores: float64 (s+1,) the model's score of ``label`` at each step; area: the area under the curve
-    (trapezoid rule over fractions in [0, 1], so it lies in [0, 1] for probabilities); mode; label and
-    label_name: the class scored; ranking: int64 (K,) the superpixel order used, best first; counts:
-    int64 (s+1,) number of superpixels hidden / revealed at each step.
-    """
-
-    fractions: np.ndarray
-    scores: np.ndarray
-    area: float
-    mode: str
-    label: int
-    label_name: str
-    ranking: np.ndarray
-    counts: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -74,103 +45,6 @@ class FlipResult:
     label_scores: np.ndarray
 
 
-def ranking_from_weights(weights: np.ndarray) -> np.ndarray:
-    """Superpixel ids sorted by decreasing weight (ties keep id order; NaN last). (K,) -> int64 (K,)."""
-    return ranking(weights)
-
-
-def _label_id(explanation: Explanation, label: int | str | None) -> int:
-    return int(explanation.top_labels[0]) if label is None else class_id(label, explanation.class_names)
-
-
-def _check_ranking(ranking: Any, k: int, *, full: bool) -> np.ndarray:
-    r = np.asarray(ranking)
-    if r.ndim != 1 or not np.issubdtype(r.dtype, np.integer):
-        raise ValueError(f"ranking must be a 1-D array of superpixel ids; got dtype {r.dtype}, shape {r.shape}")
-    r = r.astype(np.int64)
-    if r.size and (r.min() < 0 or r.max() >= k):
-        raise ValueError(f"ranking holds ids outside 0..{k - 1}")
-    if len(np.unique(r)) != r.size:
-        raise ValueError("ranking repeats a superpixel id")
-    if full and r.size != k:
-        raise ValueError(
-            f"ranking must order all {k} superpixels (got {r.size}); use ranking_from_weights(weights) or "
-            "append the missing ids"
-        )
-    return r
-
-
-def deletion_curve(
-    explanation: Explanation,
-    ranking: Any,
-    label: int | str | None = None,
-    *,
-    mode: Mode = "deletion",
-    steps: int | None = None,
-    batch_size: int | None = None,
-) -> Curve:
-    """Score the model while hiding (deletion) or revealing (insertion) superpixels in ranking order.
-
-    explanation: with a model attached. ranking: int (K,) every superpixel id once, best first (e.g.
-    :func:`ranking_from_weights` of LIME's weights, of Grad-CAM's superpixel scores, or
-    :func:`random_ranking`). label: the class scored (id or name; default the first explained class).
-    mode ``deletion``: start from the original image, hide the first n superpixels; ``insertion``: start
-    from the fully hidden image (all fill), reveal the first n. steps: number of steps s (None = one per
-    superpixel, s = K); step i changes round(i K / s) superpixels. batch_size: images per forward pass.
-    Scores s + 1 masked images. Returns a :class:`Curve`.
-    """
-    k = explanation.n_segments
-    order = _check_ranking(ranking, k, full=True)
-    cls = _label_id(explanation, label)
-    counts = curve_counts(k, steps)
-    masks = prefix_masks(order, counts, mode)
-    probs = explanation.rescore_many(masks, batch_size=batch_size)
-    scores = probs[:, cls].astype(np.float64)
-    return Curve(
-        fractions=counts / k,
-        scores=scores,
-        area=curve_area(counts, k, scores),
-        mode=mode,
-        label=cls,
-        label_name=explanation.class_names[cls],
-        ranking=order,
-        counts=counts,
-    )
-
-
-def curve_counts(n_segments: int, steps: int | None = None) -> np.ndarray:
-    """How many superpixels a curve hides (or reveals) at each step: int64 (s+1,), from 0 to K, increasing.
-
-    steps: s (None = one step per superpixel, s = K); step i changes round(i K / s) superpixels (repeats
-    dropped, so a curve never has more than K + 1 points)."""
-    k = int(n_segments)
-    s = k if steps is None else steps
-    if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1:
-        raise ValueError(f"steps must be a positive integer or None; got {steps!r}")
-    return np.unique(np.round(np.arange(int(s) + 1) * k / int(s)).astype(np.int64))
-
-
-def prefix_masks(order: np.ndarray, counts: np.ndarray, mode: Mode = "deletion") -> np.ndarray:
-    """The masks of a curve: bool (s+1, K), True = visible.
-
-    order: int (K,) every superpixel once, best first; counts: int (s+1,) prefix lengths. ``deletion``: row i
-    hides the first counts[i] superpixels of the order; ``insertion``: row i shows only them."""
-    if mode not in ("deletion", "insertion"):
-        raise ValueError(f"mode must be 'deletion' or 'insertion'; got {mode!r}")
-    o = np.asarray(order, dtype=np.int64)
-    rank = np.empty(o.size, dtype=np.int64)  # rank[j] = position of superpixel j in the order
-    rank[o] = np.arange(o.size)
-    in_prefix = rank[None, :] < np.asarray(counts, dtype=np.int64)[:, None]
-    return ~in_prefix if mode == "deletion" else in_prefix
-
-
-def curve_area(counts: np.ndarray, n_segments: int, scores: np.ndarray) -> float:
-    """Area under a curve (trapezoid rule over the fractions counts / K in [0, 1]); in [0, 1] for probabilities."""
-    fractions = np.asarray(counts, dtype=np.float64) / int(n_segments)
-    y = np.asarray(scores, dtype=np.float64)
-    return float(np.sum(np.diff(fractions) * (y[1:] + y[:-1]) / 2.0))
-
-
 def flip_search(
     explanation: Explanation,
     ranking: Any,
@@ -187,8 +61,8 @@ def flip_search(
     stopping at the first chunk that contains a flip. Returns a :class:`FlipResult`.
     """
     k_all = explanation.n_segments
-    order = _check_ranking(ranking, k_all, full=False)
-    cls = int(explanation.top_label) if label is None else _label_id(explanation, label)
+    order = check_ranking(ranking, k_all, full=False)
+    cls = int(explanation.top_label) if label is None else label_id(explanation, label)
     names = explanation.class_names
     scores_seen: list[float] = [float(explanation.probabilities[cls])]
     m = order.size
@@ -231,7 +105,6 @@ def flip_search(
     )
 
 
-# ----------------------------------------------------------------- smallest flip (greedy + local search)
 SEARCH_CHUNK = 200  # candidate sets scored per round of the local search
 GREEDY_FIRST_CHUNK = 8  # the greedy prefix scan scores 8, 16, 32, ... prefixes at a time (at most SEARCH_CHUNK)
 _EPS = 1e-9  # a same-size swap must lower the margin by more than this (no cycling on float noise)
@@ -395,15 +268,6 @@ def _move(
     return None, remove, np.concatenate(seen) if seen else np.zeros(0)
 
 
-def _positive_int(value: Any, name: str, *, allow_none: bool) -> int | None:
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        extra = " or None" if allow_none else ""
-        raise ValueError(f"{name} must be a positive int{extra}; got {value!r}")
-    return int(value)
-
-
 def minimal_flip(
     explanation: Explanation,
     label: int | str | None = None,
@@ -445,10 +309,10 @@ def minimal_flip(
         raise RuntimeError(
             "this explanation has no model attached (it was loaded from JSON); use exp = exp.with_model(model)"
         )
-    budget_n = _positive_int(budget, "budget", allow_none=False)
+    budget_n = positive_int(budget, "budget", hint="masked images scored in all")
     assert budget_n is not None
-    max_n = _positive_int(max_size, "max_size", allow_none=True)
-    batch_n = _positive_int(batch_size, "batch_size", allow_none=True)
+    max_n = positive_int(max_size, "max_size", allow_none=True, hint="None: no limit")
+    batch_n = positive_int(batch_size, "batch_size", allow_none=True, hint="None: automatic")
     if threshold is not None:
         if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.floating, np.integer)):
             raise ValueError(f"threshold must be a probability in (0, 1] or None; got {threshold!r}")
@@ -471,7 +335,7 @@ def minimal_flip(
     weights = np.asarray(explanation.weights(cls), dtype=np.float64)  # ClassLookupError if not explained
     finite = weights[np.isfinite(weights)]
     priority = np.where(np.isfinite(weights), weights, (finite.min() - 1.0) if finite.size else 0.0)
-    order = ranking_from_weights(weights)
+    order = ranking(weights)
     k_all = order.size
     limit = k_all if max_n is None else min(k_all, max_n)
     scorer = _FlipScorer(explanation, cls, threshold, budget_n, batch_n)
@@ -498,24 +362,27 @@ def minimal_flip(
     greedy_passes = scorer.used
 
     def result(found: _State | None, reason: StopReason) -> MinimalFlip:
+        known: dict[str, Any] = {
+            "label": cls,
+            "label_name": names[cls],
+            "threshold": threshold,
+            "label_score_before": before,
+            "greedy_size": greedy_size,
+            "greedy_passes": greedy_passes,
+            "forward_passes": scorer.used,
+            "budget": budget_n,
+            "stop_reason": reason,
+        }
         if found is None or not found.flipped:
             return MinimalFlip(
                 flipped=False,
                 hidden=np.zeros(0, dtype=np.int64),
                 size=None,
-                label=cls,
-                label_name=names[cls],
-                threshold=threshold,
-                label_score_before=before,
                 label_score_after=None,
                 new_class=None,
                 new_class_name=None,
                 new_score=None,
-                greedy_size=greedy_size,
-                greedy_passes=greedy_passes,
-                forward_passes=scorer.used,
-                budget=budget_n,
-                stop_reason=reason,
+                **known,
             )
         new = int(np.argmax(found.probs))
         ids = np.flatnonzero(found.hidden).astype(np.int64)
@@ -523,19 +390,11 @@ def minimal_flip(
             flipped=True,
             hidden=ids,
             size=int(ids.size),
-            label=cls,
-            label_name=names[cls],
-            threshold=threshold,
-            label_score_before=before,
             label_score_after=float(found.probs[cls]),
             new_class=new,
             new_class_name=names[new],
             new_score=float(found.probs[new]),
-            greedy_size=greedy_size,
-            greedy_passes=greedy_passes,
-            forward_passes=scorer.used,
-            budget=budget_n,
-            stop_reason=reason,
+            **known,
         )
 
     if state is None:
@@ -569,37 +428,3 @@ def minimal_flip(
         if moved is None:
             return result(state, "budget" if scorer.cut else "local_optimum")
         state = moved
-
-
-def curves_figure(curves: dict[str, Curve], *, title: str | None = None) -> Figure:
-    """Plot deletion and/or insertion curves, one panel per mode, with each curve's area in the legend.
-
-    curves: name -> :class:`Curve` (e.g. ``{"LIME": ..., "Grad-CAM": ..., "random": ...}``).
-    """
-    import matplotlib.pyplot as plt
-
-    if not curves:
-        raise ValueError("curves is empty")
-    modes = [m for m in ("deletion", "insertion") if any(c.mode == m for c in curves.values())]
-    fig, axes = plt.subplots(1, len(modes), figsize=(5.2 * len(modes), 3.8), squeeze=False)
-    for ax, mode in zip(axes[0], modes, strict=True):
-        names: set[str] = set()
-        for name, c in curves.items():
-            if c.mode != mode:
-                continue
-            names.add(c.label_name)
-            marker = "." if c.fractions.size <= 40 else None
-            ax.plot(c.fractions, c.scores, marker=marker, label=plain_text(f"{name} (area {c.area:.3f})"))
-        verb = "hidden" if mode == "deletion" else "revealed"
-        ax.set_xlabel(f"fraction of superpixels {verb}")
-        ax.set_ylabel(plain_text(f"score of {' / '.join(sorted(names))}"))
-        ax.set_xlim(0, 1)
-        ax.set_ylim(bottom=0)
-        better = "lower" if mode == "deletion" else "higher"
-        ax.set_title(f"{mode} ({better} area = more faithful)")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    if title:
-        fig.suptitle(plain_text(title))
-    fig.tight_layout()
-    return fig  # type: ignore[return-value]

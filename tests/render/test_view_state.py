@@ -1,0 +1,30 @@
+"""What a fresh view shows, read through the ExplanationState protocol (no widget, no engine import)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import lime_widget as lw
+from lime_widget.render.view_state import ExplanationState, explanation_state, ranks, score_rows
+
+from ..helpers import cell_image, cell_segments
+
+
+def test_explanation_state_is_a_fresh_view():
+    def fn(batch: np.ndarray) -> np.ndarray:
+        p1 = batch.mean(axis=(1, 2, 3)) / 255.0
+        return np.stack([1 - p1, p1], axis=1)
+
+    exp = lw.explain(
+        cell_image(), lw.FunctionClassifier(fn), segments=cell_segments(), hide="black", num_samples=40, progress=False
+    )
+    assert isinstance(exp, ExplanationState)
+    state = explanation_state(exp, max_display_side=32)
+    assert (state["width"], state["height"]) == (32, 32) and state["visible"] == [True] * 64
+    assert state["rev"] == state["scored_rev"] == 0 and state["selected_label"] == exp.top_labels[0]
+    assert [c["id"] for c in state["classes"]] == exp.top_labels
+    assert state["scores"] == state["original_scores"] == score_rows(exp, exp.probabilities, [1, 0])
+
+
+def test_ranks_are_one_for_the_top_class_ties_to_the_lower_id():
+    assert ranks(np.array([0.2, 0.5, 0.2, 0.1])).tolist() == [2, 1, 3, 4]
