@@ -191,8 +191,8 @@ def run_image(
 
 def self_estimate(masks: np.ndarray, p: np.ndarray, w: np.ndarray, alpha: float, design: str) -> float:
     """What the explanation says of its own stability (``exp.stability``): 200 bootstrap refits."""
-    from lime_widget.core.sampling import PAIRED_SCHEMES
     from lime_widget.core.rankings import top_k_sets
+    from lime_widget.core.sampling import PAIRED_SCHEMES
     from lime_widget.core.uncertainty import bootstrap_coefs, expected_jaccard
 
     coefs = bootstrap_coefs(masks, p[:, None], w, alpha, np.random.default_rng(0), paired=design in PAIRED_SCHEMES)
@@ -204,8 +204,8 @@ def simulate_auto(samples: list[Any], kernel: str, width: float | None, alpha: f
     as :func:`lime_widget.engine._adaptive.draw_samples` with the same seed (checked by :func:`auto_check`), without
     scoring the masks again."""
     from lime_widget.core.kernels import sample_weights
-    from lime_widget.core.sampling import PAIRED_SCHEMES
     from lime_widget.core.rankings import top_k_sets
+    from lime_widget.core.sampling import PAIRED_SCHEMES
     from lime_widget.core.uncertainty import bootstrap_coefs, expected_jaccard
     from lime_widget.engine._adaptive import STOP_REFITS, _rounds
 

@@ -50,7 +50,7 @@ README_CMD=$(awk '/^```bash$/ { inside = 1; next } inside { print; exit }' READM
 echo "\$ $README_CMD"
 (cd "$CHECKOUT" && bash -c "$README_CMD") >"$WORK/readme.log" 2>&1 || { tail -40 "$WORK/readme.log"; exit 1; }
 # What the CLI printed (after pip's last line), without the progress bar.
-sed -n '/^Successfully installed/,$p' "$WORK/readme.log" | tail -n +2 | tr '\r' '\n' | grep -v '^LIME samples' || true
+sed -n '/^Successfully installed/,$p' "$WORK/readme.log" | tail -n +2 | tr '\r' '\n' | grep -v -e '^LIME samples' -e '^ *$' || true
 grep -q "Egyptian cat" "$WORK/readme.log"
 test -s "$CHECKOUT/lime_output/chelsea_lime.png" && test -s "$CHECKOUT/lime_output/chelsea_lime.json"
 VENV=$CHECKOUT/.venv

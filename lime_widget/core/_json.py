@@ -65,9 +65,12 @@ def read_floats(value: Any, field: str, shape: tuple[int, ...], *, finite: bool 
     if len(value) != shape[0]:
         raise fail(field, f"must have {shape[0]} entries (shape {shape}); got {len(value)}")
     try:
-        arr = np.asarray(value, dtype=np.float64)
+        arr = np.asarray(value)  # no dtype: numpy would turn the strings "1.5" and booleans into floats
     except (TypeError, ValueError) as err:
         raise fail(field, f"must hold numbers only, shape {shape} ({err})") from err
+    if arr.size and arr.dtype.kind not in "iuf":
+        raise fail(field, f"must hold numbers only, shape {shape}")
+    arr = arr.astype(np.float64)
     if arr.shape != shape or arr.size != expected:
         raise fail(field, f"must have shape {shape}; got {arr.shape}")
     if finite and not np.all(np.isfinite(arr)):
@@ -107,6 +110,8 @@ def read_packed(value: Any, field: str, *, max_values: int, ndim: int) -> np.nda
             raise fail(f"{field}.zlib", f"decompresses to more than the {expected:,} bytes its shape {shape} holds")
     except zlib.error as err:
         raise fail(f"{field}.zlib", f"is not valid zlib data ({err})") from err
+    if not inflater.eof or inflater.unused_data:
+        raise fail(f"{field}.zlib", "is not one complete zlib stream (cut short, or data after its end)")
     if len(out) != expected:
         raise fail(f"{field}.zlib", f"decompresses to {len(out):,} bytes; its shape {shape} needs {expected:,}")
     return np.frombuffer(out, dtype=dtype).reshape(shape).astype(np.dtype(dtype_name))

@@ -34,8 +34,10 @@ def ranking(scores: np.ndarray) -> np.ndarray:
     s = np.asarray(scores, dtype=np.float64)
     if s.ndim != 1:
         raise ValueError(f"scores must be 1-D (K,); got shape {s.shape}")
-    s = np.where(np.isnan(s), -np.inf, s)
-    return np.argsort(-s, kind="stable").astype(np.int64)
+    nan = np.isnan(s)
+    order = np.argsort(-np.where(nan, -np.inf, s), kind="stable")
+    # NaN after every number, -inf included (mapped to -inf alone, a NaN would tie with it)
+    return np.concatenate([order[~nan[order]], order[nan[order]]]).astype(np.int64)
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:

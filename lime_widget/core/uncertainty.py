@@ -52,6 +52,7 @@ def bootstrap_coefs(
 def _ridge_from_moments(xt: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, alpha: float) -> np.ndarray:
     """The solve of :func:`weighted_ridge` from the weighted moments (no centred copies of x: one (K, n)
     product per refit). xt: x.T, contiguous, computed once for all refits."""
+    y = y - y[:1]  # a shift of y leaves the slopes unchanged, and a constant score then gives exact zeros
     xw = xt * w  # (K, n)
     total = w.sum()
     sx = xw.sum(axis=1)  # X'w

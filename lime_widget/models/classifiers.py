@@ -10,6 +10,7 @@ one error type), :func:`unwrap_output` and :func:`expand_single_column` (one way
 from __future__ import annotations
 
 import copy
+import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,10 +20,11 @@ import numpy as np
 import torch
 
 from ..core._checks import positive_int
-from .threads import apply_default_threads
+from .threads import apply_default_threads, share_cpu
 
 OutputKind = Literal["logits", "probabilities"]
 _INTERPOLATIONS = ("bilinear", "bicubic", "nearest")
+_CROP_OFFSETS = ("round", "floor")
 
 #: On CPU a torch model runs fastest on small batches whose activations stay in the cache: about 4 images
 #: of 224x224 per batch (on a 2-core EPYC, EfficientNet-Lite0 scores ~125 images/s at batch 4, ~75 at 8 and
@@ -93,6 +95,8 @@ class Preprocess:
     resize: an int resizes the shorter side to it (torchvision ``Resize(int)``); a pair (h, w) resizes
     to exactly that size; None keeps the size. crop: centre crop to an int or (h, w), or None.
     mean, std: per-channel normalisation applied to [0, 1] inputs, or None.
+    crop_offset: how a centre crop's offset (H - h) / 2 is rounded when it is not whole: ``"round"``
+    (torchvision, timm) or ``"floor"`` (Hugging Face image processors); they differ by one pixel.
     Perturbed images are what the model would see for the masked full-resolution image after this
     preprocessing (mask, then resize and crop), composed at the model's input resolution.
     """
@@ -103,10 +107,13 @@ class Preprocess:
     std: tuple[float, float, float] | None = None
     interpolation: str = "bilinear"
     antialias: bool = True
+    crop_offset: str = "round"
 
     def __post_init__(self) -> None:
         if self.interpolation not in _INTERPOLATIONS:
             raise ValueError(f"interpolation must be one of {_INTERPOLATIONS}; got {self.interpolation!r}")
+        if self.crop_offset not in _CROP_OFFSETS:
+            raise ValueError(f"crop_offset must be one of {_CROP_OFFSETS}; got {self.crop_offset!r}")
         if (self.mean is None) != (self.std is None):
             raise ValueError("give both mean and std, or neither")
 
@@ -142,7 +149,10 @@ class Preprocess:
         if self.resize is not None:
             size = [self.resize] if isinstance(self.resize, int) else list(self.resize)
             x = tf.resize(x, size, interpolation=mode, antialias=antialias)
-        if self.crop is not None:
+        if self.crop is not None and self.crop_offset == "floor":
+            top, left, ch, cw = self.crop_window(int(x.shape[-2]), int(x.shape[-1]))
+            x = tf.crop(x, top, left, ch, cw)  # pads with zeros outside, as center_crop does
+        elif self.crop is not None:
             crop = [self.crop, self.crop] if isinstance(self.crop, int) else list(self.crop)
             x = tf.center_crop(x, crop)
         return x
@@ -165,8 +175,9 @@ class Preprocess:
         ch, cw = (self.crop, self.crop) if isinstance(self.crop, int) else (int(self.crop[0]), int(self.crop[1]))
         pad_top = (ch - height) // 2 if ch > height else 0
         pad_left = (cw - width) // 2 if cw > width else 0
-        top = round((max(height, ch) - ch) / 2.0) - pad_top
-        left = round((max(width, cw) - cw) / 2.0) - pad_left
+        offset = round if self.crop_offset == "round" else math.floor
+        top = offset((max(height, ch) - ch) / 2.0) - pad_top
+        left = offset((max(width, cw) - cw) / 2.0) - pad_left
         return int(top), int(left), ch, cw
 
     def axis_operators(self, height: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -242,6 +253,7 @@ class Classifier:
         batch: (n, 3, h, w), uint8 or float in [0, 1]. first_index: index of the batch's first sample
         in the whole run (for error messages). Returns float64 probabilities (n, C).
         """
+        share_cpu()  # a fair share of the cores when other processes are busy (lime_widget.models.threads)
         raw = self._forward(batch)
         return check_output(raw, batch.shape[0], self.output, first_index=first_index, class_names=self.class_names)
 
@@ -295,12 +307,15 @@ class TorchClassifier(Classifier):
 
     module: the network; it must be in eval mode (call ``module.eval()``), because dropout and batch-norm
     statistics in train mode make scores random. With ``copy_to_eval=True`` a deep copy is put in eval
-    mode instead and your module is left as it is. The module is never modified or switched to train mode.
+    mode instead and your module is left as it is. The module is never modified or switched to train mode
+    (``device="auto"`` only moves it).
     transform: how the model's inputs are prepared: a torchvision weights preset
     (``weights.transforms()``), a :class:`Preprocess`, a callable taking a float (n, 3, H, W) batch in
     [0, 1] and returning the model input (then perturbations are composed at full resolution), or None
     (the image in [0, 1] at full resolution).
-    class_names: class names, index = class id (``labels`` is its deprecated old name). device: where to run (default: the module's device).
+    class_names: class names, index = class id (``labels`` is its deprecated old name). device: where to run
+    (default: the module's device); ``"auto"`` picks the first available of cuda, mps and cpu
+    (:func:`auto_device`) and moves the module there (``module.to(device)``, which moves it in place).
     output: what the module returns: ``logits`` (softmax is applied) or ``probabilities`` (checked to
     sum to 1). A single output column is read as a binary classifier (sigmoid for logits).
     batch_size: images per forward pass; None picks one per input size (on CPU about 4 images of 224x224,
@@ -336,6 +351,10 @@ class TorchClassifier(Classifier):
                     "module.eval() first, or pass copy_to_eval=True to explain an eval-mode copy"
                 )
             module = copy.deepcopy(module).eval()
+        if isinstance(device, str) and device == "auto":
+            device = auto_device()
+            if _module_device(module) != device:
+                module = module.to(device)
         self.module = module
         self.device = torch.device(device) if device is not None else _module_device(module)
         if device is not None and _module_device(module) != self.device:
@@ -401,6 +420,16 @@ class TorchClassifier(Classifier):
             if not isinstance(out, torch.Tensor):
                 raise ModelOutputError(f"the module returned {type(out).__name__}; it must return a tensor (n, C)")
             return out.float().cpu()
+
+
+def auto_device() -> torch.device:
+    """The first available of cuda (the current GPU), mps (Apple silicon) and cpu."""
+    if torch.cuda.is_available():
+        return torch.device("cuda", torch.cuda.current_device())
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
 
 
 def _module_device(module: torch.nn.Module) -> torch.device:

@@ -14,7 +14,10 @@ applies a bounded default once (:func:`apply_default_threads`):
 A count someone chose is never overridden: after :func:`set_threads` nothing is applied, nor when torch's
 count is no longer torch's own starting value (the user called ``torch.set_num_threads``), nor when
 ``OMP_NUM_THREADS`` / ``MKL_NUM_THREADS`` set torch's starting value (unless ``LIME_WIDGET_THREADS`` is set
-too: it is the more specific setting). Only the intra-op count is touched; torch allows the inter-op count
+too: it is the more specific setting). While the library's own default (the last bullet) is in force, the count is also a fair share: before every
+forward pass, at most twice a second, it drops to the cores other processes leave free and comes back when
+they stop (:mod:`lime_widget.models._cpu_share`; beside a busy process two threads were ten times slower than
+one). A chosen count (any of the above) is kept as it is. Only the intra-op count is touched; torch allows the inter-op count
 to be set only before any parallel work, so it is left alone.
 
 Imports torch lazily (inside the functions), so importing this module is free; of the library it imports only
@@ -27,6 +30,7 @@ import os
 from pathlib import Path
 
 from ..core._checks import positive_int
+from ._cpu_share import CpuShare
 
 ENV_VAR = "LIME_WIDGET_THREADS"
 #: Set in every single-user server JupyterHub spawns: such a kernel shares its box with many others.
@@ -48,6 +52,7 @@ class _ThreadState:
         self.applied = False  # apply_default_threads has run (or there is nothing left for it to do)
         self.user_chose = False  # set_threads was called: never apply the default afterwards
         self.torch_start: int | None = None  # torch.get_num_threads() the first time apply ran (diagnostics)
+        self.share: CpuShare | None = None  # the fair share, while the library's own default is in force
 
 
 _state = _ThreadState()
@@ -105,6 +110,7 @@ def set_threads(n: int | None) -> int:
     count = default_threads() if chosen is None else chosen
     _state.user_chose = True
     _state.applied = True
+    _state.share = None
     torch.set_num_threads(count)
     return int(torch.get_num_threads())
 
@@ -145,11 +151,23 @@ def apply_default_threads() -> None:
     _state.applied = True
     if _state.user_chose or current not in _torch_start_counts():
         return  # lw.set_threads or torch.set_num_threads chose the count: leave it
+    fair = False
     if env is not None:
         target = env
     elif any(os.environ.get(var, "").strip() for var in _TORCH_ENV_VARS):
         return  # OMP_NUM_THREADS / MKL_NUM_THREADS set torch's count: an admin's choice
     else:
         target = min(default_threads(), current)
+        fair = target > 1  # the library's own choice: it may give cores back while others need them
     if target != current:
         torch.set_num_threads(target)
+    if fair:
+        _state.share = CpuShare(target)
+
+
+def share_cpu() -> None:
+    """Before a forward pass: fewer threads while other processes keep the cores busy, the default again
+    when they stop (:mod:`lime_widget.models._cpu_share`). Does nothing once a count was chosen."""
+    share = _state.share
+    if share is not None:
+        share.tick()

@@ -3,6 +3,7 @@ which turns whatever a user passes as ``model`` into a :class:`~lime_widget.mode
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -111,17 +112,68 @@ def _efficientnet_lite(name: str, pretrained: bool) -> Any:
     return module.eval()
 
 
-def as_classifier(model: Any) -> Classifier:
-    """Accept a Classifier, a model name for :func:`load_model`, or a callable on uint8 (n, H, W, 3) batches."""
-    if isinstance(model, Classifier):
-        return model
-    if isinstance(model, str):
-        return load_model(model)
+def as_classifier(
+    model: Any, *, processor: Any = None, preprocess: Any = None, class_names: Sequence[str] | None = None
+) -> Classifier:
+    """Turn a model into a :class:`~lime_widget.models.classifiers.Classifier`; every function that takes a
+    ``model`` calls this. It accepts:
+
+    - a Classifier (returned as it is) or a model name for :func:`load_model`;
+    - a timm model as it is: size, interpolation, crop_pct, mean and std from timm's data config, ImageNet class
+      names when it has 1000 classes (extra ``timm``);
+    - a Hugging Face image-classification model with ``processor=`` its image processor, or an
+      image-classification pipeline as it is: class names from ``config.id2label`` (extra ``hf``);
+    - an ONNX Runtime InferenceSession with ``preprocess=`` (a :class:`Preprocess` or a torchvision preset)
+      and ``class_names=`` (extra ``onnx``);
+    - a Keras 3 model with ``preprocess=`` its ``preprocess_input`` convention: ``"tf"``, ``"caffe"``,
+      ``"torch"`` or the family's function; the input size comes from the model (extra ``keras``);
+    - a torch module with ``preprocess=`` (a Preprocess or torchvision preset);
+    - a callable on uint8 (n, H, W, 3) batches returning probabilities (n, C).
+
+    preprocess and class_names override what a framework's own configuration says. The model's own resize and
+    crop are kept exactly: masks are composed on the photo, then resized and cropped as the model would.
+    """
+    from . import _hf, _keras, _onnx, _timm
+
+    def refuse(argument: str, value: Any, what: str) -> None:
+        if value is not None:
+            raise TypeError(f"{argument}= does not apply to {what} ({type(model).__name__}); leave it out")
+
+    if isinstance(model, (Classifier, str)):
+        what = "a classifier" if isinstance(model, Classifier) else "a model name"
+        for argument, value in (("processor", processor), ("preprocess", preprocess), ("class_names", class_names)):
+            refuse(argument, value, what)
+        return model if isinstance(model, Classifier) else load_model(model)
+    if _onnx.is_onnx_session(model):
+        refuse("processor", processor, "an ONNX session (give preprocess=)")
+        return _onnx.OnnxClassifier(model, preprocess, class_names=class_names)
+    if _hf.is_hf_pipeline(model):
+        refuse("processor", processor, "a pipeline, which has its own image processor")
+        return _hf.pipeline_classifier(model, preprocess=preprocess, class_names=class_names)
+    if _keras.is_keras_model(model):
+        refuse("processor", processor, "a Keras model (give preprocess=)")
+        return _keras.KerasClassifier(model, preprocess, class_names=class_names)
+    if _hf.is_hf_model(model):
+        return _hf.hf_classifier(model, processor=processor, preprocess=preprocess, class_names=class_names)
+    if _timm.is_timm_model(model):
+        refuse("processor", processor, "a timm model, whose data config says its preprocessing")
+        return _timm.timm_classifier(model, preprocess=preprocess, class_names=class_names)
     if isinstance(model, torch.nn.Module):
-        raise TypeError(
-            "wrap a torch module so its preprocessing is known: lw.TorchClassifier(module, "
-            "transform=weights.transforms(), class_names=weights.meta['categories'])"
-        )
+        refuse("processor", processor, "a torch module (give preprocess=)")
+        if preprocess is None:
+            raise TypeError(
+                "a torch module's preprocessing is not known; give it: lw.as_classifier(module, "
+                "preprocess=weights.transforms(), class_names=weights.meta['categories']) (or lw.TorchClassifier). "
+                "Models that carry their preprocessing are taken as they are or with one argument: a timm model, "
+                "a Hugging Face model with processor=its image processor (or a pipeline), an ONNX Runtime session "
+                "or a Keras model with preprocess="
+            )
+        return TorchClassifier(model, transform=preprocess, class_names=class_names)
     if callable(model):
-        return FunctionClassifier(model)
-    raise TypeError(f"model must be a lime_widget classifier, a model name or a callable; got {type(model).__name__}")
+        refuse("processor", processor, "a function")
+        refuse("preprocess", preprocess, "a function on uint8 (n, H, W, 3) batches")
+        return FunctionClassifier(model, class_names=class_names)
+    raise TypeError(
+        "model must be a lime_widget classifier, a model name, a timm, Hugging Face, ONNX Runtime or Keras model, "
+        f"or a callable; got {type(model).__name__}"
+    )

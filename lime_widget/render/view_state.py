@@ -1,4 +1,5 @@
-"""What a fresh explorer view shows for an explanation: the synced state of the widget and of a saved HTML file.
+"""What an explorer view shows for an explanation: the synced state of a fresh view (the widget's and a saved
+HTML file's), and the picture of a view as a PNG.
 
 This layer sits below :mod:`lime_widget.engine`: it reads an explanation through the attributes and queries
 of the :class:`ExplanationState` protocol only, so ``Explanation.to_html`` and the widget both build on it.
@@ -12,6 +13,8 @@ import numpy as np
 
 from ..core.images import display_size, encode_png, resize_image, resize_nearest
 from ..core.rankings import compare_rankings
+from ..core.segmentation import boundary_mask
+from .overlay import weight_overlay
 
 #: rows of the score table: the top 10 classes (plus every explained class and the original top 10)
 N_TOP_ROWS = 10
@@ -19,6 +22,8 @@ N_TOP_ROWS = 10
 CONFIDENCE_K = 5
 #: the heatmap's opacity over the photo when nobody chose one (the opacity slider, ``heatmap_opacity``)
 DEFAULT_HEATMAP_OPACITY = 0.45
+#: the colour of the superpixel boundaries in a view's picture (RGB in 0..1: pale yellow)
+BOUNDARY_RGB = (1.0, 1.0, 0.6)
 
 
 @runtime_checkable
@@ -135,3 +140,15 @@ def class_info(exp: ExplanationState, label: int, original: float, cam: np.ndarr
         "confidence_k": k,
         "stability": float(exp.stability(label, k=k)) if sure else None,
     }
+
+
+def view_png(exp: ExplanationState, visible: np.ndarray, label: int, *, heatmap: bool, alpha: float) -> bytes:
+    """PNG of a view at full resolution: the image with the superpixels where ``visible`` bool (K,) is False
+    replaced by the fill, the weights of class ``label`` over it when ``heatmap`` (opacity ``alpha`` in 0..1),
+    and the superpixel boundaries."""
+    keep = np.asarray(visible, dtype=bool)[exp.segments]
+    img = np.where(keep[..., None], exp.image, exp.fill).astype(np.float64) / 255.0
+    if heatmap:
+        img = weight_overlay(img, exp.segments, exp.coef[exp.class_row(label)], alpha=alpha)
+    img[boundary_mask(exp.segments)] = BOUNDARY_RGB
+    return encode_png(np.round(img * 255).astype(np.uint8))

@@ -1,18 +1,25 @@
-"""The explorer's live deletion/insertion curve: the points to score for (class, ranking, mode), and the
-``curve`` trait of a curve being scored or done (docs/protocol.md)."""
+"""The explorer's live deletion/insertion curve: the points to score for (class, ranking, mode), the ``curve``
+trait of a curve being scored or done (docs/protocol.md), and :class:`CurveBook`, which keeps the finished
+curves and tells the scheduler which curve to score."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..analysis.curves import curve_area, curve_counts, prefix_masks, ranking_from_weights
 from ..core.rankings import random_ranking
 from ..engine.explanation import Explanation
+
+if TYPE_CHECKING:
+    from ._scheduler import Scheduler
+
+#: a curve's key: (class id, ranking, mode)
+CurveKey = tuple[int, str, str]
 
 #: A curve has at most this many points (one per superpixel up to K = 100; evenly spaced counts above).
 MAX_CURVE_POINTS = 101
@@ -26,7 +33,7 @@ class CurveJob:
     int64 (s+1,) superpixels hidden (deletion) or shown (insertion) per point; masks: bool (s+1, K); scores:
     float64 (s+1,) the class' model score per point, NaN until scored."""
 
-    key: tuple[int, str, str]
+    key: CurveKey
     order: np.ndarray
     counts: np.ndarray
     masks: np.ndarray
@@ -57,7 +64,7 @@ def curve_order(exp: Explanation, cams: dict[int, np.ndarray], label: int, ranki
 def new_curve_job(
     exp: Explanation,
     cams: dict[int, np.ndarray],
-    key: tuple[int, str, str],
+    key: CurveKey,
     cached: Callable[[np.ndarray], np.ndarray | None],
 ) -> CurveJob:
     """The job of the curve ``key`` = (class id, ranking, mode), with the points already in the cache
@@ -111,3 +118,54 @@ def curve_state(exp: Explanation, job: CurveJob, state: str, message: str = "") 
         "area": curve_area(job.counts, exp.n_segments, job.scores) if state == "done" else None,
         "message": message,
     }
+
+
+class CurveBook:
+    """The curves of one widget: the finished ones by key, kept for the widget's life, and the one the scheduler
+    scores. Every method runs under the widget's one lock (the scheduler's), so the newest request wins and
+    returns the ``curve`` trait to show, or None to leave it as it is."""
+
+    def __init__(self, jobs: Scheduler) -> None:
+        self._jobs = jobs
+        self.finished: dict[CurveKey, dict[str, Any]] = {}
+
+    def request(
+        self,
+        key: CurveKey | None,
+        exp: Explanation,
+        cams: dict[int, np.ndarray],
+        cached: Callable[[np.ndarray], np.ndarray | None],
+    ) -> dict[str, Any] | None:
+        """Show the curve ``key`` (None: the curve is hidden, stop scoring it): the finished one, or a new job
+        with its cached points filled in (``cached(mask)`` -> scores (C,) or None) for the scheduler to score."""
+        if key is None:
+            self._jobs.set_curve(None)
+            return None
+        if key in self.finished:
+            self._jobs.set_curve(None)
+            return self.finished[key]
+        if self._jobs.curve is not None and self._jobs.curve.key == key:
+            return None  # already being scored
+        job = new_curve_job(exp, cams, key, cached)
+        self._jobs.set_curve(job)
+        return curve_state(exp, job, "running")
+
+    def progress(self, job: CurveJob, exp: Explanation) -> dict[str, Any] | None:
+        """After a batch of ``job``: keep it once done; the curve to show if ``job`` is still the one on show and
+        done or due for a partial publication (at most ~7 a second)."""
+        done = job.done()
+        current = self._jobs.curve is job
+        if done:
+            self.finished[job.key] = curve_state(exp, job, "done")
+            if current:
+                self._jobs.set_curve(None)
+        if current and (done or job.due()):
+            return self.finished[job.key] if done else curve_state(exp, job, "running")
+        return None
+
+    def failed(self, job: CurveJob, exp: Explanation, err: BaseException) -> dict[str, Any] | None:
+        """``job`` raised ``err``: stop it and show the error, if it is still the curve on show."""
+        if self._jobs.curve is not job:
+            return None
+        self._jobs.set_curve(None)
+        return curve_state(exp, job, "error", f"{type(err).__name__}: {err}")

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from typing import Any
-
 import numpy as np
 
 from ..core.rankings import top_k_positive
@@ -54,25 +50,3 @@ def split_by_cache(candidates: np.ndarray, cache: ScoreCache) -> tuple[list[np.n
             known.append(cand)
             probs.append(p)
     return todo, np.array(known, dtype=bool), np.array(probs)
-
-
-class Outbox:
-    """Entries of ``scores`` messages not sent yet: background work sends a few larger messages rather than
-    many small ones. ``lock``: the widget's one lock (the background thread adds, the kernel's thread too)."""
-
-    def __init__(self, lock: threading.RLock) -> None:
-        self._lock = lock
-        self._entries: list[dict[str, Any]] = []
-        self._sent_at = 0.0
-
-    def add(self, entries: list[dict[str, Any]], *, flush: bool, interval_s: float) -> list[dict[str, Any]] | None:
-        """Keep ``entries``; return everything kept to send now, or None: nothing kept, or flush=False and the
-        last message went less than ``interval_s`` seconds ago."""
-        with self._lock:
-            self._entries.extend(entries)
-            now = time.monotonic()
-            if not self._entries or (not flush and now - self._sent_at < interval_s):
-                return None
-            out, self._entries = self._entries, []
-            self._sent_at = now
-            return out

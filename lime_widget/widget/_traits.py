@@ -55,6 +55,16 @@ class Limits:
     heatmap_methods: tuple[str, ...] = ("lime",)
     rankings: tuple[str, ...] = ("lime", "random")
 
+    @classmethod
+    def of(cls, n_segments: int, labels: Iterable[int], *, gradcam: bool) -> Limits:
+        """The limits of a widget on K = ``n_segments`` superpixels that explains ``labels``, with Grad-CAM or not."""
+        return cls(
+            n_segments=n_segments,
+            labels=tuple(int(c) for c in labels),
+            heatmap_methods=HEATMAP_METHODS if gradcam else ("lime",),
+            rankings=CURVE_RANKINGS if gradcam else ("lime", "random"),
+        )
+
 
 def describe(value: Any) -> str:
     """A short description of a value (from the front end or Python), never its whole text."""
@@ -188,6 +198,15 @@ def check(name: str, value: Any, limits: Limits) -> Any:
         return RULES[name](value, limits)
     except BadValue as err:
         raise traitlets.TraitError(str(err)) from None
+
+
+def check_switch(name: str, value: Any, *, automatic: bool = False) -> None:
+    """A switch given from Python (``gradcam``, ``prescore``) must be True or False (automatic=True: or None, for
+    automatic); anything else is a TypeError naming it, the value and what is allowed."""
+    if isinstance(value, bool) or (automatic and value is None):
+        return
+    allowed = "True, False or None (automatic)" if automatic else "True or False"
+    raise TypeError(f"{name} must be {allowed}; got {value!r}")
 
 
 @dataclass

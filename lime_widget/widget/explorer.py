@@ -3,9 +3,11 @@
 Protocol: docs/protocol.md. State lives in synced traits. :class:`LimeWidget` maps traits to requests and
 results to traits; the work itself lives beside it: the rules of every setting (``_traits``: front-end messages
 and Python assignments alike), the one scheduler of the work off the kernel's thread (``_scheduler``: clicks,
-the curve, pre-scoring, the smallest-flip search), the score cache (``_cache``), the curve (``_curve``), the
-masks one click away (``_prescore``), Grad-CAM (``_gradcam``), one widget per notebook cell (``_registry``),
-and, below the widget, what a fresh view shows and the offline HTML file (``lime_widget.render``).
+the curve, pre-scoring, the smallest-flip search), the front end's messages (``_messages``), the score cache
+(``_cache``), the history and the ``scores`` messages (``_scores``), the curves (``_curve``), the masks one
+click away (``_prescore``), the smallest-flip search (``_flip``), Grad-CAM (``_gradcam``), one widget per
+notebook cell (``_registry``), and, below the widget, what a view shows and the offline HTML file
+(``lime_widget.render``).
 
 A mask whose scores are cached is answered at once; otherwise the scorer thread scores the newest mask only
 (latest click wins). Either way ``scores``, ``surrogate``, ``history`` and ``scored_rev`` are written
@@ -26,23 +28,21 @@ import traitlets
 
 from ..analysis.flips import MinimalFlip
 from ..core._files import atomic_write_bytes
-from ..core.images import encode_png
-from ..core.segmentation import boundary_mask
 from ..engine.explanation import Explanation
 from ..engine.pipeline import explain
 from ..models.threads import on_jupyterhub
 from ..render._static import FrontEndNotBuiltError, read_static, static_path
 from ..render.html import SHARED_TRAITS, explanation_html, write_html
-from ..render.overlay import weight_overlay
-from ..render.view_state import DEFAULT_HEATMAP_OPACITY, explanation_state, original_top, score_rows
+from ..render.view_state import DEFAULT_HEATMAP_OPACITY, explanation_state, original_top, score_rows, view_png
 from . import _registry
-from ._cache import ScoreCache
-from ._curve import CurveJob, advance, curve_state, new_curve_job
+from ._curve import CurveBook, CurveJob, advance
 from ._flip import FlipJob, flip_state
 from ._gradcam import check_gradcam_model, gradcam_scores
-from ._prescore import Outbox, neighbours, split_by_cache
+from ._messages import apply_state, is_flip_request, reject_request
+from ._prescore import neighbours, split_by_cache
 from ._scheduler import Scheduler
-from ._traits import FRONT_END_TRAITS, RULES, Limits, check, describe, screen, short, summary
+from ._scores import ScoreBook, history_entry, score_entries, with_entry
+from ._traits import FRONT_END_TRAITS, RULES, Limits, check, check_switch
 
 __all__ = [
     "FRONT_END_TRAITS",
@@ -55,7 +55,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("lime_widget")
-HISTORY_LIMIT = 200
 
 
 class LimeWidget(anywidget.AnyWidget):
@@ -155,18 +154,11 @@ class LimeWidget(anywidget.AnyWidget):
             raise TypeError(f"LimeWidget needs a lime_widget.Explanation; got {type(explanation).__name__}")
         if explanation.model is None:
             raise ValueError("the explanation has no model to re-score with; use LimeWidget(exp.with_model(model))")
-        if not isinstance(gradcam, bool):
-            raise TypeError(f"gradcam must be True or False; got {gradcam!r}")
-        if prescore is not None and not isinstance(prescore, bool):
-            raise TypeError(f"prescore must be True, False or None (automatic); got {prescore!r}")
+        check_switch("gradcam", gradcam)
+        check_switch("prescore", prescore, automatic=True)
         exp = explanation
         cams = gradcam_scores(exp, gradcam_layer) if gradcam else {}
-        self._limits = Limits(
-            n_segments=exp.n_segments,
-            labels=tuple(int(c) for c in exp.top_labels),
-            heatmap_methods=("lime", "gradcam") if cams else ("lime",),
-            rankings=("lime", "gradcam", "random") if cams else ("lime", "random"),
-        )
+        self._limits = Limits.of(exp.n_segments, exp.top_labels, gradcam=bool(cams))
         max_display_side = check("max_display_side", max_display_side, self._limits)
         static_path("widget.js")  # FrontEndNotBuiltError (run `npm run build`) before any work
         self._exp = exp
@@ -177,14 +169,11 @@ class LimeWidget(anywidget.AnyWidget):
         self._lock = self._jobs.lock  # the one lock: traits, cache, curves and the scheduler's queues
         # collected without close(): stop every thread (the finalizer holds the scheduler, not the widget)
         self._finalizer = weakref.finalize(self, self._jobs.close)
-        self._forward_passes = 0
-        self._background_passes = 0
         self._from_front_end = False
         self._rejected_rev = -1  # the rev at the last rejected front-end message: its error stays until a newer rev
-        self._cache = ScoreCache(check("cache_size", cache_size, self._limits), self._lock)
-        self._cache.put(np.ones((1, exp.n_segments), dtype=bool), self._original[None])
-        self._outbox = Outbox(self._lock)  # scores of masks not sent yet (see _send_scores)
-        self._curves: dict[tuple[int, str, str], dict[str, Any]] = {}  # finished curves
+        self._scores = ScoreBook(check("cache_size", cache_size, self._limits), self._lock)
+        self._scores.cache.put(np.ones((1, exp.n_segments), dtype=bool), self._original[None])
+        self._curves = CurveBook(self._jobs)
         self._last_probs = self._original
         self._last_mask = np.ones(exp.n_segments, dtype=bool)
         self._view_seen = False  # a view has sent a mask: someone may click, so pre-scoring is worth it
@@ -218,8 +207,7 @@ class LimeWidget(anywidget.AnyWidget):
 
     @prescore.setter
     def prescore(self, value: bool) -> None:
-        if not isinstance(value, bool):
-            raise TypeError(f"prescore must be True or False; got {value!r}")
+        check_switch("prescore", value)
         self._prescore_on = value
         if value:
             self._plan_prescore()
@@ -229,11 +217,11 @@ class LimeWidget(anywidget.AnyWidget):
     @property
     def cache_size(self) -> int:
         """How many masks' scores are kept (least recently used dropped first); a positive integer."""
-        return self._cache.size
+        return self._scores.cache.size
 
     @cache_size.setter
     def cache_size(self, value: int) -> None:
-        self._cache.size = check("cache_size", value, self._limits)
+        self._scores.cache.size = check("cache_size", value, self._limits)
 
     @property
     def explanation(self) -> Explanation:
@@ -262,12 +250,12 @@ class LimeWidget(anywidget.AnyWidget):
     @property
     def forward_passes(self) -> int:
         """How many masks shown in the widget were sent to the model (cache hits and background work excluded)."""
-        return self._forward_passes
+        return self._scores.forward_passes
 
     @property
     def background_passes(self) -> int:
         """How many masks the background work (curves, pre-scoring) sent to the model."""
-        return self._background_passes
+        return self._scores.background_passes
 
     def wait_idle(self, timeout: float = 30.0, *, background: bool = False) -> bool:
         """Block until the newest mask is scored (or timeout seconds pass). Returns True when idle; at once
@@ -293,15 +281,11 @@ class LimeWidget(anywidget.AnyWidget):
         """PNG of the current view (masked image, heatmap of the selected class if shown, boundaries).
 
         alpha: the heatmap's opacity in 0..1; None: the widget's ``heatmap_opacity`` (its slider)."""
-        exp = self._exp
         alpha = float(self.heatmap_opacity) if alpha is None else float(alpha)
         if not 0.0 <= alpha <= 1.0:
             raise ValueError(f"to_png(alpha=...) must be between 0 and 1; got {alpha!r}")
-        img = exp.masked_image(np.asarray(self.visible, dtype=bool)).astype(np.float64) / 255.0
-        if self.show_heatmap:
-            img = weight_overlay(img, exp.segments, exp.weights(self.selected_label), alpha=alpha)
-        img[boundary_mask(exp.segments)] = (1.0, 1.0, 0.6)
-        data = encode_png(np.round(img * 255).astype(np.uint8))
+        visible = np.asarray(self.visible, dtype=bool)
+        data = view_png(self._exp, visible, int(self.selected_label), heatmap=bool(self.show_heatmap), alpha=alpha)
         if path is not None:
             atomic_write_bytes(path, data)
         return data
@@ -331,54 +315,19 @@ class LimeWidget(anywidget.AnyWidget):
 
     # ------------------------------------------------------------------ messages from the front end
     def set_state(self, sync_data: dict[str, Any]) -> None:
-        """Apply state sent by the front end, after validating it (``_traits.screen``; docs/protocol.md).
+        """Apply state sent by the front end, after validating it (``_messages``, ``_traits.screen``).
 
         Anything the front end may not write, and any bad value, is dropped; the rest of the message is
         applied, the problem is shown in ``error`` (status "error") and the kernel's true values are re-sent.
         """
-        if not isinstance(sync_data, dict):
-            self._reject([f"a widget message must be an object; got {describe(sync_data)}"], set())
-            return
-        with self._lock:
-            s = screen(
-                sync_data,
-                self._limits,
-                keys=self.keys,
-                rev=int(self.rev),
-                visible=list(self.visible),
-                view_count_on=self._view_count is not None,
-            )
-            if s.data:
-                # observers run inside super().set_state: the flag tells them the front end wrote the change
-                self._from_front_end = True
-                try:
-                    super().set_state(s.data)
-                except traitlets.TraitError as err:  # a check screen missed: still never a silent drop
-                    s.problems.append(str(err))
-                    s.resend.update(s.data)
-                finally:
-                    self._from_front_end = False
-            if s.problems:
-                self._reject(s.problems, s.resend)
-
-    def _reject(self, problems: list[str], resend: set[str]) -> None:
-        """Show why a front-end message was (partly) rejected and re-send the kernel's values."""
-        with self._lock:
-            self._rejected_rev = int(self.rev)
-            self._report(summary(problems))
-        if resend:
-            self.send_state(sorted(resend))
+        apply_state(self, sync_data, super().set_state)
 
     def _on_custom_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
         """Requests from the front end that are not state: only ``{"type": "minimal_flip"}``."""
-        if isinstance(content, dict) and content.get("type") == "minimal_flip" and len(content) == 1:
+        if is_flip_request(content):
             self.find_flip()
-            return
-        with self._lock:
-            self._rejected_rev = int(self.rev)
-            self._report(
-                f'rejected a message from the widget: {short(content)} is not a request; send {{"type": "minimal_flip"}}'
-            )
+        else:
+            reject_request(self, content)
 
     def notify_change(self, change: Any) -> None:
         """Send a mask set from Python together with its new ``rev`` in one message.
@@ -411,7 +360,7 @@ class LimeWidget(anywidget.AnyWidget):
         rev = int(self.rev)
         if self._from_front_end:
             self._view_seen = True
-        cached = self._cache.get(mask)
+        cached = self._scores.cache.get(mask)
         # A newer mask supersedes any waiting one; a cached one is answered here, without the scorer thread.
         if not self._jobs.submit_click(None if cached is not None else tuple(mask.tolist()), rev):
             return
@@ -425,11 +374,7 @@ class LimeWidget(anywidget.AnyWidget):
         """Run in the scorer thread: score one mask and publish it unless a newer one is waiting."""
         try:
             mask = np.asarray(mask_t, dtype=bool)
-            probs = self._cache.get(mask)
-            if probs is None:
-                self._forward_passes += 1
-                probs = self._exp.rescore(mask)
-                self._cache.put(mask[None], probs[None])
+            probs = self._scores.score(self._exp, mask)
             with self._lock:
                 stale = self._jobs.pending is not None or self._jobs.closed
             if not stale:
@@ -439,24 +384,17 @@ class LimeWidget(anywidget.AnyWidget):
             self._report(f"scoring failed: {type(err).__name__}: {err}")
 
     def _publish(self, mask: np.ndarray, rev: int, probs: np.ndarray) -> None:
-        label = int(self.selected_label)
-        entry = {
-            "rev": rev,
-            "hidden": [int(i) for i in np.flatnonzero(~mask)],
-            "label": label,
-            "score": float(probs[label]),
-            "change": float(probs[label] - self._original[label]),
-            "top": self._exp.class_names[int(np.argmax(probs))],
-        }
+        """Show the scores probs (C,) of ``mask`` at ``rev``: the traits of a scored mask, written together."""
+        entry = history_entry(self._exp, mask, rev, int(self.selected_label), probs, self._original)
         with self._lock:
             if rev != self.rev:  # a newer mask came meanwhile (and was answered, or is queued): never go back
                 return
             self._last_probs = probs
             self._last_mask = mask
             with self.hold_sync():
-                self.scores = self._rows(probs)
+                self.scores = score_rows(self._exp, probs, self._original_top)
                 self.surrogate = [self._exp.surrogate_prediction(mask, c) for c in self._exp.top_labels]
-                self.history = [*self.history, entry][-HISTORY_LIMIT:]
+                self.history = with_entry(self.history, entry)
                 if rev > self._rejected_rev:  # a rejected message's error stays until a newer mask is scored
                     self.error = ""
                     self.status = "ready"
@@ -464,9 +402,6 @@ class LimeWidget(anywidget.AnyWidget):
                     self.status = "error"
                 self.scored_rev = rev
         self._plan_prescore(rev)
-
-    def _rows(self, probs: np.ndarray) -> list[dict[str, Any]]:
-        return score_rows(self._exp, probs, self._original_top)
 
     # ------------------------------------------------------------------ pre-scoring
     def neighbours(self, mask: Any = None) -> np.ndarray:
@@ -489,7 +424,7 @@ class LimeWidget(anywidget.AnyWidget):
         if not self.prescore or not self._view_seen:
             return
         try:
-            todo, known, known_probs = split_by_cache(self.neighbours(), self._cache)
+            todo, known, known_probs = split_by_cache(self.neighbours(), self._scores.cache)
             if len(known):
                 self._send_scores(known, known_probs)
         except Exception as err:
@@ -502,33 +437,25 @@ class LimeWidget(anywidget.AnyWidget):
 
     def _prescore(self, masks: list[np.ndarray]) -> None:
         """Run in the background thread: score one batch of masks one click away, send the scores to the view."""
-        m = np.array([x for x in masks if self._cache.get(x) is None], dtype=bool)
-        if not m.size:
-            return
         try:
-            probs = self._exp.rescore_many(m, batch_size=len(m))
+            m, probs = self._scores.score_uncached(self._exp, masks)
         except Exception as err:
             log.exception("pre-scoring failed")
             self._jobs.set_prescore([])
             self._report(f"pre-scoring failed: {type(err).__name__}: {err}")
             return
-        self._background_passes += len(m)
-        self._cache.put(m, probs)
-        self._send_scores(m, probs, flush=False)
+        if len(m):
+            self._send_scores(m, probs, flush=False)
 
     def _send_scores(self, masks: np.ndarray, probs: np.ndarray, *, flush: bool = True) -> None:
         """Send the view the model's scores of masks bool (n, K) (probs (n, C)) in a ``scores`` message.
 
         flush=False: keep them for the next message unless ``send_interval_s`` has passed since the last one
         (background work sends a few larger messages rather than many small ones)."""
-        entries = [
-            {"hidden": [int(i) for i in np.flatnonzero(~m)], "scores": self._rows(p)}
-            for m, p in zip(masks, probs, strict=True)
-        ]
-        self._cache.mark_sent(masks)
-        out = self._outbox.add(entries, flush=flush, interval_s=self.send_interval_s)
-        if out:
-            self.send({"type": "scores", "entries": out})
+        entries = score_entries(self._exp, masks, probs, self._original_top)
+        message = self._scores.message(entries, masks, flush=flush, interval_s=self.send_interval_s)
+        if message is not None:
+            self.send(message)
 
     def _flush_scores(self) -> None:
         """Send what ``_send_scores`` kept back (when the background work ran out)."""
@@ -542,44 +469,26 @@ class LimeWidget(anywidget.AnyWidget):
     def _on_curve_change(self, _change: dict[str, Any]) -> None:
         """Show the finished curve for (class, ranking, mode), or start scoring it in the background."""
         with self._lock:  # the background thread publishes curves under this lock too: the newest request wins
-            if not self.show_curve:
-                self._jobs.set_curve(None)
-                return
-            key = (int(self.selected_label), str(self.curve_ranking), str(self.curve_mode))
-            if key in self._curves:
-                self._jobs.set_curve(None)
-                self.curve = self._curves[key]
-                return
-            if self._jobs.curve is not None and self._jobs.curve.key == key:
-                return
-            job = new_curve_job(self._exp, self._cams, key, self._cache.get)  # cached points shown at once
-            self.curve = curve_state(self._exp, job, "running")
-            self._jobs.set_curve(job)
+            key = (int(self.selected_label), str(self.curve_ranking), str(self.curve_mode)) if self.show_curve else None
+            if (state := self._curves.request(key, self._exp, self._cams, self._scores.cache.get)) is not None:
+                self.curve = state  # cached points shown at once
 
     def _advance_curve(self, job: CurveJob, batch: int) -> None:
         """Run in the background thread: fill the curve's cached points, score up to ``batch`` more, publish."""
         try:
-            masks, probs = advance(job, self._exp, self._cache.get, batch)
+            masks, probs = advance(job, self._exp, self._scores.cache.get, batch)
             if len(masks):
-                self._background_passes += len(masks)
-                self._cache.put(masks, probs)
+                self._scores.add(masks, probs)
                 self._send_scores(masks, probs, flush=False)
         except Exception as err:
             log.exception("scoring the curve failed")
             with self._lock:
-                if self._jobs.curve is job:
-                    self._jobs.set_curve(None)
-                    self.curve = curve_state(self._exp, job, "error", f"{type(err).__name__}: {err}")
+                if (state := self._curves.failed(job, self._exp, err)) is not None:
+                    self.curve = state
             return
-        done = job.done()
         with self._lock:
-            current = self._jobs.curve is job
-            if done:
-                self._curves[job.key] = curve_state(self._exp, job, "done")
-                if current:
-                    self._jobs.set_curve(None)
-            if current and (done or job.due()):  # partial curves at most ~7 times a second
-                self.curve = self._curves[job.key] if done else curve_state(self._exp, job, "running")
+            if (state := self._curves.progress(job, self._exp)) is not None:
+                self.curve = state
 
     # ------------------------------------------------------------------ smallest flip
     def find_flip(self, *, wait: bool = False, timeout: float | None = None) -> MinimalFlip | None:
@@ -629,10 +538,8 @@ def explore(
     :class:`LimeWidget`). It is checked before the explanation runs: captum must be installed and the model
     a torch module or :class:`~lime_widget.models.classifiers.TorchClassifier`. prescore: see :class:`LimeWidget`.
     """
-    if not isinstance(gradcam, bool):
-        raise TypeError(f"gradcam must be True or False; got {gradcam!r}")
-    if prescore is not None and not isinstance(prescore, bool):
-        raise TypeError(f"prescore must be True, False or None (automatic); got {prescore!r}")
+    check_switch("gradcam", gradcam)
+    check_switch("prescore", prescore, automatic=True)
     if gradcam:
         model = check_gradcam_model(model)
     explain_kwargs.setdefault("progress", True)

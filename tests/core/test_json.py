@@ -140,11 +140,6 @@ def test_read_floats_allows_nan_only_when_asked():
     assert np.isnan(out[0]) and out[1] == -np.inf and out[2] == 1.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: numpy converts the strings '1.5' and booleans to floats, so read_floats accepts them as numbers; "
-    "fix: in core._json.read_floats, np.asarray(value) without a dtype and refuse unless arr.dtype.kind in 'iuf'",
-)
 @pytest.mark.parametrize("value", [["1.5", "2"], [True, False]], ids=["strings", "booleans"])
 def test_read_floats_refuses_strings_and_booleans(value):
     with pytest.raises(ExplanationFormatError, match=r"^coef: "):
@@ -272,13 +267,6 @@ def test_a_bomb_too_large_for_the_bound_is_refused_before_decoding():
         read_packed(bomb, "segments", max_values=100, ndim=2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: read_packed never checks that the zlib stream ended (inflater.eof) with nothing after it "
-    "(inflater.unused_data), so a stream cut before its checksum, or followed by junk, is accepted; fix: after "
-    "the length checks, `if not inflater.eof or inflater.unused_data: raise fail(f'{field}.zlib', 'is not one "
-    "complete zlib stream (cut short, or data after its end)')`",
-)
 @pytest.mark.parametrize("cut", ["no checksum", "junk after the end"])
 def test_read_packed_refuses_an_incomplete_or_padded_stream(cut):
     raw = zlib.compress(SEG.tobytes())

@@ -24,8 +24,10 @@ from lime_widget.core.rankings import (
 
 NAN = float("nan")
 
-#: scores with NaN and many ties (few distinct values), but no -inf (see the xfail test below)
-values_st = st.one_of(st.sampled_from([0.0, 1.0, -1.0, 0.5, NAN]), st.floats(-1e6, 1e6), st.just(math.inf))
+#: scores with NaN, infinities and many ties (few distinct values)
+values_st = st.one_of(
+    st.sampled_from([0.0, 1.0, -1.0, 0.5, NAN]), st.floats(-1e6, 1e6), st.just(math.inf), st.just(-math.inf)
+)
 scores_st = st.lists(values_st, max_size=30).map(lambda v: np.array(v, dtype=np.float64))
 
 
@@ -68,12 +70,6 @@ def test_ranking_follows_the_one_policy(s):
     assert out.tolist() == _by_policy(s)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: ranking maps NaN to -inf, so a NaN ties with a real -inf score and the lower id comes first "
-    "(NaN before -inf); fix: in core.rankings.ranking, order = np.argsort(-np.where(nan, -np.inf, s), "
-    "kind='stable'); return np.concatenate([order[~nan[order]], order[nan[order]]])",
-)
 def test_nan_ranks_after_minus_infinity():
     assert ranking(np.array([NAN, -math.inf, 1.0])).tolist() == [2, 1, 0]
 

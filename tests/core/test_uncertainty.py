@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import lime_widget as lw
-from lime_widget.core.surrogate import fit_surrogate
 from lime_widget.core.rankings import top_k_sets
+from lime_widget.core.surrogate import fit_surrogate
 from lime_widget.core.uncertainty import bootstrap_coefs, expected_jaccard, weighted_ridge
 
 from ..helpers import CELL, GRID, cell_image, cell_segments, cue_image, planted_classifier

@@ -294,12 +294,6 @@ def test_a_constant_model_gives_a_valid_run_within_the_bounds():
     np.testing.assert_array_equal(run.scores, np.tile([0.3, 0.7], (run.masks.shape[0], 1)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the closed-form bootstrap refits of a constant score give rounding noise (~1e-17) instead of 0, "
-    "so the 'positive' top 5 is noise and auto never stops (Explanation.stability is ~0.05 too, while "
-    "top_segments is empty); fix: shift y by a row in core.uncertainty._ridge_from_moments",
-)
 def test_a_constant_model_is_stable_at_the_first_round():
     """Every weight of a constant model is 0: the top 5 of positive weights is empty in every run."""
     model = Counting(_const_fn)

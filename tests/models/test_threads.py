@@ -144,3 +144,55 @@ def test_default_threads_and_validation_in_process(monkeypatch):
     with pytest.raises(ValueError, match=r"set_threads\(n\).*got -3"):
         lw.set_threads(-3)  # refused before torch is touched
     assert lw.set_threads is threads.set_threads
+
+
+# The fair share (models/_cpu_share.py) is wired to the library's own default only, and a forward pass ticks it.
+FAIR_SHARE = """
+import json, torch
+{before}
+import lime_widget as lw
+from lime_widget.models import threads
+from lime_widget.models._cpu_share import CpuSample
+clf = lw.TorchClassifier(torch.nn.Flatten().eval(), transform=lw.Preprocess(resize=(2, 2)))
+share = threads._state.share
+out = {{"share": share is not None, "start": torch.get_num_threads()}}
+if share is not None:
+    # others keep 1.5 cores busy on every look: the next forward passes drop to one thread
+    looks = iter([CpuSample(1.5 * i + 0.0, 0.0, float(i)) for i in range(10)])
+    share._sample = lambda cpus: next(looks)
+    share.interval_s = 0.0
+    share.cpus = frozenset({{0, 1}})
+    for _ in range(3):
+        clf.predict(torch.zeros(1, 3, 2, 2))
+    out["after"] = torch.get_num_threads()
+print(json.dumps(out))
+"""
+
+
+def _fair(before: str = "", **env: str) -> dict[str, object]:
+    proc = _run(FAIR_SHARE.format(before=before), **env)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: the default is one thread, nothing to share")
+def test_the_default_gives_cores_back_to_busy_neighbours():
+    out = _fair()
+    assert out["share"] is True and out["start"] == min(threads.MAX_DEFAULT_THREADS, os.cpu_count() or 1)
+    assert out["after"] == 1
+
+
+@pytest.mark.parametrize(
+    ("before", "env"),
+    [
+        ("lw.set_threads(2)", {}),
+        ("torch.set_num_threads(1)", {}),  # (a count equal to torch's own start cannot be told apart)
+        ("", {"LIME_WIDGET_THREADS": "2"}),
+        ("", {"OMP_NUM_THREADS": "2"}),
+        ("", {"JUPYTERHUB_USER": "student07"}),
+    ],
+    ids=["set_threads", "torch.set_num_threads", "LIME_WIDGET_THREADS", "OMP_NUM_THREADS", "hub"],
+)
+def test_a_chosen_count_is_never_shared_away(before, env):
+    before_code = f"import lime_widget as lw\n{before}" if before.startswith("lw.") else before
+    assert _fair(before_code, **env)["share"] is False

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 import time
+from typing import Any
 
 import numpy as np
 import pytest
@@ -12,40 +12,7 @@ import lime_widget as lw
 from lime_widget.widget.explorer import LimeWidget
 
 from ..helpers import cell_image, cell_segments
-
-
-class SlowCounting:
-    """A classifier function that sleeps per call and counts calls; p1 = mean brightness."""
-
-    def __init__(self, delay: float = 0.0) -> None:
-        self.delay = delay
-        self.calls = 0
-        self.lock = threading.Lock()
-
-    def __call__(self, batch: np.ndarray) -> np.ndarray:
-        with self.lock:
-            self.calls += 1
-        time.sleep(self.delay)
-        p1 = batch.mean(axis=(1, 2, 3)) / 255.0
-        return np.stack([1 - p1, p1], axis=1)
-
-
-def make_widget(delay: float = 0.0, *, prescore: bool = False) -> tuple[LimeWidget, SlowCounting]:
-    fn = SlowCounting()
-    clf = lw.FunctionClassifier(fn, class_names=["dark", "bright"])
-    exp = lw.explain(
-        cell_image(), clf, segments=cell_segments(), hide="black", num_samples=80, top_labels=2, progress=False
-    )
-    fn.delay = delay
-    fn.calls = 0
-    return LimeWidget(exp, prescore=prescore), fn
-
-
-def front_end_toggle(w: LimeWidget, seg: int) -> None:
-    """What the front end sends on a click: the new visible list and rev + 1, in one message."""
-    vis = list(w.visible)
-    vis[seg] = not vis[seg]
-    w.set_state({"visible": vis, "rev": w.rev + 1})
+from .support import SlowCounting, front_end_toggle, make_widget, sending_widget, slow_widget
 
 
 def test_initial_state_is_complete_and_consistent():
@@ -122,37 +89,6 @@ def test_visible_set_from_python_bumps_rev_and_is_scored():
     np.testing.assert_array_equal(w.probabilities, w.explanation.rescore(np.array(vis)))
     with pytest.raises(Exception, match="64 entries"):
         w.visible = [True] * 3
-
-
-@pytest.mark.parametrize(
-    "bad",
-    [
-        {"visible": [True] * 3, "rev": 1},
-        {"visible": [1] * 64, "rev": 1},
-        {"visible": "all", "rev": 1},
-        {"visible": [True] * 64, "rev": "one"},
-    ],
-)
-def test_bad_front_end_messages_are_rejected_and_shown(bad):
-    w, fn = make_widget()
-    w.set_state(bad)
-    assert w.visible == [True] * 64 and w.rev == 0
-    assert w.status == "error" and "rejected" in w.error
-    assert fn.calls == 0
-    front_end_toggle(w, 0)  # the widget still works afterwards and clears the error
-    w.wait_idle(10)
-    assert w.error == "" and w.status == "ready"
-
-
-def test_bad_selected_label_and_top_k_are_rejected():
-    w, _ = make_widget()
-    before = w.selected_label
-    w.set_state({"selected_label": 99})
-    assert w.selected_label == before and "not explained" in w.error
-    w.set_state({"top_k": 0})
-    assert w.top_k == 5 and "top_k" in w.error
-    w.set_state({"selected_label": w.explanation.top_labels[1], "top_k": 3})
-    assert w.selected_label == w.explanation.top_labels[1] and w.top_k == 3
 
 
 def test_model_errors_become_messages_in_the_widget():
@@ -322,18 +258,52 @@ def test_find_flip_runs_minimal_flip_in_the_background_and_publishes_it():
         w.close()
 
 
-def test_the_front_end_asks_for_a_flip_with_a_custom_message():
-    w, _ = make_widget()
+# ---------------------------------------------------------------------- masks and their revs
+def test_a_mask_set_from_python_goes_to_the_view_with_its_rev(explained):
+    """One message holds the new mask and its rev: the view never holds the new mask with the old rev (whose
+    scores it would otherwise take, and remember, for the new mask)."""
+    w, _, _ = sending_widget(explained, prescore=False)
+    calls: list[set[str]] = []
+    original = w.send_state
+
+    def send_state(key: Any = None) -> None:
+        calls.append({key} if isinstance(key, str) else set(key or ["<all>"]))
+        original(key)
+
+    w.send_state = send_state  # type: ignore[method-assign]
     try:
-        w.flip_budget = 100
-        w._handle_custom_msg({"type": "minimal_flip"}, [])
-        thread = w._flip_thread
-        assert thread is not None
-        thread.join(60)
-        assert w.flip["state"] == "done" and w.status != "error"
-        w._handle_custom_msg({"type": "rm -rf"}, [])
-        assert w.status == "error" and "not a request" in w.error
-        w._handle_custom_msg(["minimal_flip"], [])
-        assert "not a request" in w.error
+        rev = w.rev
+        vis = list(w.visible)
+        vis[5] = False
+        w.visible = vis
+        with_visible = [c for c in calls if "visible" in c]
+        assert len(with_visible) == 1 and "rev" in with_visible[0], calls
+        assert not [c for c in calls if "rev" in c and "visible" not in c], calls
+        assert w.rev == rev + 1
+        assert w.wait_idle(10) and w.scored_rev == w.rev
+    finally:
+        w.close()
+
+
+def test_every_front_end_mask_is_recorded_once_even_from_the_cache(explanation, monkeypatch):
+    # A message changes visible and rev together and both observers fire; when the first job is a cache hit
+    # the scorer could publish it before the second observer ran, which then scored and recorded it again.
+    # A pause after each observer call gives the scorer thread that chance every time.
+    observer = LimeWidget._on_mask_change
+
+    def slow_observer(self: LimeWidget, change: dict[str, Any]) -> None:
+        observer(self, change)
+        time.sleep(0.01)
+
+    monkeypatch.setattr(LimeWidget, "_on_mask_change", slow_observer)
+    w = slow_widget(explanation)
+    try:
+        masks = [list(w.visible), [not v if i == 0 else v for i, v in enumerate(w.visible)]]
+        for rev in range(1, 31):
+            w.set_state({"visible": masks[rev % 2], "rev": rev})
+            assert w.wait_idle(10)
+        revs = [h["rev"] for h in w.history]
+        assert revs == sorted(set(revs)) and revs[-1] == 30, revs
+        assert w.status == "ready" and w.scored_rev == 30
     finally:
         w.close()

@@ -1,49 +1,23 @@
-"""The explorer's one scheduler: the smallest-flip search is paused by clicks, stopped by close() within one
-model call, never keeps a widget alive, and a second request joins the search that runs."""
+"""The explorer's one scheduler (``_scheduler``): the smallest-flip search is paused by clicks, stopped by close()
+within one model call, never keeps a widget alive, and a second request joins the search that runs; close()
+ends the threads; many widgets stay responsive and their threads end when idle; background work runs at the
+lowest priority."""
 
 from __future__ import annotations
 
 import gc
+import os
+import sys
 import threading
 import time
 import weakref
 
-import numpy as np
 import pytest
 
 import lime_widget as lw
-from lime_widget.widget._flip import Cancelled, CheckedClassifier
 from lime_widget.widget.explorer import LimeWidget
 
-from ..helpers import cell_image, cell_segments
-
-
-class Sleepy:
-    """p1 = mean brightness after ``delay`` seconds per call; counts calls."""
-
-    def __init__(self) -> None:
-        self.delay = 0.0
-        self.calls = 0
-        self.lock = threading.Lock()
-
-    def __call__(self, batch: np.ndarray) -> np.ndarray:
-        with self.lock:
-            self.calls += 1
-        time.sleep(self.delay)
-        p1 = batch.mean(axis=(1, 2, 3)) / 255.0
-        return np.stack([1 - p1, p1], axis=1)
-
-
-@pytest.fixture
-def slow() -> tuple[lw.Explanation, Sleepy]:
-    fn = Sleepy()
-    clf = lw.FunctionClassifier(fn, class_names=["dark", "bright"])
-    exp = lw.explain(
-        cell_image(), clf, segments=cell_segments(), hide="black", num_samples=60, top_labels=2, progress=False
-    )
-    fn.delay = 0.2  # every forward pass of the search from now on
-    fn.calls = 0
-    return exp, fn
+from .support import Sleepy, click, probe, sending_widget, slow_widget
 
 
 def calls_settle(fn: Sleepy, quiet_s: float = 0.5) -> int:
@@ -136,21 +110,72 @@ def test_a_click_pauses_the_flip_search(slow):
         w.close()
 
 
-def test_the_checked_classifier_scores_bit_for_bit_and_raises_when_cancelled(slow):
-    exp, fn = slow
-    fn.delay = 0.0
-    stop = {"now": False}
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's")
+def test_background_work_runs_at_the_lowest_priority(explained):
+    w, fn, _ = sending_widget(explained, prescore=True)
+    try:
+        fn.delay = 0.05
+        click(w, 0)
+        assert w.wait_idle(10)
+        thread = w.background_thread
+        assert thread is not None and thread.native_id is not None
+        assert os.getpriority(os.PRIO_PROCESS, thread.native_id) == 19
+        assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) != 19  # the kernel's own thread is not
+        scorer = w.scorer_thread
+        assert scorer is not None and scorer.native_id is not None
+        assert os.getpriority(os.PRIO_PROCESS, scorer.native_id) != 19
+    finally:
+        w.close()
 
-    def checkpoint() -> None:
-        if stop["now"]:
-            raise Cancelled
 
-    assert exp.model is not None
-    checked = exp.with_model(CheckedClassifier(exp.model, checkpoint))
-    masks = np.random.default_rng(0).random((7, exp.n_segments)) > 0.5
-    np.testing.assert_array_equal(checked.rescore_many(masks), exp.rescore_many(masks))
-    stop["now"] = True
-    calls = fn.calls
-    with pytest.raises(Cancelled):
-        checked.rescore_many(masks)
-    assert fn.calls == calls
+def test_close_does_not_wait_for_a_busy_scorer_which_then_ends(explanation):
+    w = slow_widget(explanation, delay=0.3)
+    vis = list(w.visible)
+    vis[1] = False
+    w.set_state({"visible": vis, "rev": 1})
+    time.sleep(0.05)  # the thread is inside the model call
+    thread = w.scorer_thread
+    assert thread is not None
+    t0 = time.perf_counter()
+    w.close()
+    assert time.perf_counter() - t0 < 0.2  # the kernel is not blocked by the model call
+    assert w.wait_idle(0.1)  # closed: idle at once
+    thread.join(2.0)
+    assert not thread.is_alive() and w.scored_rev == 0  # ended after the call, nothing published
+
+
+def test_close_of_an_idle_widget_ends_its_thread_at_once(explanation):
+    w = slow_widget(explanation)
+    probe(w, 2)
+    thread = w.scorer_thread
+    assert thread is not None and thread.is_alive()
+    t0 = time.perf_counter()
+    w.close()
+    assert not thread.is_alive() and time.perf_counter() - t0 < 0.5
+
+
+def test_ten_widgets_stay_responsive_and_their_threads_end_when_idle(explanation):
+    delay = 0.02  # a model call dominates a probe, as in a notebook
+    single = slow_widget(explanation, delay=delay, idle_s=0.3)
+    single_t = min(probe(single, s) for s in range(3))
+    single.close()
+
+    ws = [slow_widget(explanation, delay=delay, idle_s=0.3) for _ in range(10)]
+    threads: set[threading.Thread] = set()
+    for i, w in enumerate(ws):  # every widget clicked once: ten scorer threads at most
+        probe(w, i)
+        threads.add(w.scorer_thread)  # type: ignore[arg-type]
+    tenth_t = min(probe(ws[-1], s) for s in range(10, 13))
+    assert tenth_t < 3 * single_t + 0.05, (tenth_t, single_t)
+    live = [t for t in threads if t is not None and t.is_alive()]
+    assert len(live) <= len(ws)
+
+    deadline = time.monotonic() + 5
+    while any(t.is_alive() for t in threads) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(t.is_alive() for t in threads)  # idle: every thread ended, none left per widget
+    assert all(w.scorer_thread is None for w in ws)
+    probe(ws[0], 20)  # a click after that starts a thread again
+    for w in ws:
+        w.close()
+    assert not any(t.name == "lime-widget-scorer" and t in threads for t in threading.enumerate())

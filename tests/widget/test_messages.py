@@ -1,0 +1,58 @@
+"""Messages from the front end (``_messages``): bad state is rejected and shown, the rest applied; the one
+request that is not state starts the smallest-flip search. (Hostile messages: tests/hostile/test_widget_messages.py.)"""
+
+from __future__ import annotations
+
+import pytest
+
+from lime_widget.widget._messages import is_flip_request
+
+from .support import front_end_toggle, make_widget
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"visible": [True] * 3, "rev": 1},
+        {"visible": [1] * 64, "rev": 1},
+        {"visible": "all", "rev": 1},
+        {"visible": [True] * 64, "rev": "one"},
+    ],
+)
+def test_bad_front_end_messages_are_rejected_and_shown(bad):
+    w, fn = make_widget()
+    w.set_state(bad)
+    assert w.visible == [True] * 64 and w.rev == 0
+    assert w.status == "error" and "rejected" in w.error
+    assert fn.calls == 0
+    front_end_toggle(w, 0)  # the widget still works afterwards and clears the error
+    w.wait_idle(10)
+    assert w.error == "" and w.status == "ready"
+
+
+def test_bad_selected_label_and_top_k_are_rejected():
+    w, _ = make_widget()
+    before = w.selected_label
+    w.set_state({"selected_label": 99})
+    assert w.selected_label == before and "not explained" in w.error
+    w.set_state({"top_k": 0})
+    assert w.top_k == 5 and "top_k" in w.error
+    w.set_state({"selected_label": w.explanation.top_labels[1], "top_k": 3})
+    assert w.selected_label == w.explanation.top_labels[1] and w.top_k == 3
+
+
+def test_the_front_end_asks_for_a_flip_with_a_custom_message():
+    w, _ = make_widget()
+    try:
+        w.flip_budget = 100
+        w._handle_custom_msg({"type": "minimal_flip"}, [])
+        thread = w._flip_thread
+        assert thread is not None
+        thread.join(60)
+        assert w.flip["state"] == "done" and w.status != "error"
+        w._handle_custom_msg({"type": "rm -rf"}, [])
+        assert w.status == "error" and "not a request" in w.error
+        w._handle_custom_msg(["minimal_flip"], [])
+        assert "not a request" in w.error
+    finally:
+        w.close()
