@@ -1,5 +1,9 @@
 """The audit manifest (``audit.json``): the parameters of an audit, with a fingerprint of the model, so that
-a rerun in the same folder resumes only a run made with the same parameters."""
+a rerun in the same folder resumes only a run made with the same parameters.
+
+The parameters are everything that changes a row and is the same for every image: the model, every setting
+of :func:`explain` (segmentation and its ``n_segments`` included), the seed and ``top_k``. What is per image
+(the object mask, the label) is checked per row on a resume (``running``)."""
 
 from __future__ import annotations
 
@@ -9,18 +13,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ..core._files import atomic_write_text
 from ..engine.config import ExplainConfig
 from ..engine.pipeline import explain
 from ..engine.presets import resolve
 from ..models.classifiers import TorchClassifier
 from ..models.zoo import as_classifier
-from ._items import AuditItem
 
 MANIFEST = "audit.json"
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT = 2  # 2: the object masks moved from the manifest to a column (mask_sha)
 # Arguments of explain() that an audit cannot take per call: it sets them itself, or they are per image.
 _NOT_FORWARDED = {"image", "model", "progress", "segments", "labels"}
 
@@ -45,7 +46,8 @@ def check_explain_kwargs(explain_kwargs: dict[str, Any]) -> dict[str, Any]:
 
 def config_of(kwargs: dict[str, Any]) -> ExplainConfig:
     """The :class:`ExplainConfig` the forwarded arguments give (bad settings fail here, before any work)."""
-    names = set(inspect.signature(resolve).parameters) | set(ExplainConfig.__dataclass_fields__)
+    # resolve() takes n_segments through **explicit (merged into segmentation_params): name it here, or it is lost
+    names = set(inspect.signature(resolve).parameters) | set(ExplainConfig.__dataclass_fields__) | {"n_segments"}
     explicit = {k: v for k, v in kwargs.items() if k in names and k != "preset"}
     if isinstance(explicit.get("classes"), list):
         explicit["classes"] = tuple(explicit["classes"])
@@ -77,24 +79,16 @@ def model_fingerprint(model: Any) -> str:
     return text
 
 
-def parameters_of(model: Any, kwargs: dict[str, Any], k: int, items: list[AuditItem]) -> dict[str, Any]:
-    """What the manifest records (JSON-ready): model fingerprint, config, other explain arguments, top_k and a
-    hash of the object masks. Two runs may share a folder only when these are equal."""
+def parameters_of(model: Any, kwargs: dict[str, Any], k: int) -> dict[str, Any]:
+    """What the manifest records (JSON-ready): model fingerprint, config (n_segments is in its
+    segmentation_params), other explain arguments and top_k. Two runs may share a folder only when these are
+    equal. batch_size is left out: it changes how fast, never what a row holds."""
     cfg = config_of(kwargs)
     other = {
         key: v
         for key, v in sorted(kwargs.items())
         if key not in cfg.to_dict() and key not in ("preset", "n_segments", "batch_size")
     }
-    h = hashlib.sha256()
-    for item in items:
-        if item.object_mask is not None:
-            h.update(str(item.index).encode())
-            h.update(
-                np.packbits(item.object_mask).tobytes()
-                if item.object_mask.dtype == np.bool_
-                else item.object_mask.tobytes()
-            )
     return json.loads(
         json.dumps(
             {
@@ -105,7 +99,6 @@ def parameters_of(model: Any, kwargs: dict[str, Any], k: int, items: list[AuditI
                     for key, v in other.items()
                 },
                 "top_k": k,
-                "object_masks": h.hexdigest()[:16],
             }
         )
     )
@@ -118,9 +111,21 @@ def manifest_conflict(out: Path, parameters: dict[str, Any]) -> str | None:
     if not path.exists():
         return None
     try:
-        old = json.loads(path.read_text(encoding="utf-8"))["parameters"]
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        return f"out: {str(path)!r} is not readable as an audit manifest ({err}); choose another out= or remove it"
+        data = json.loads(path.read_text(encoding="utf-8"))
+        fmt, old = data["format"], data["parameters"]
+        if not isinstance(old, dict):
+            raise TypeError("parameters is not an object")
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as err:
+        what = "cannot be read" if isinstance(err, OSError) else "is not an audit manifest"
+        return (
+            f"out: {str(path)!r} {what} ({type(err).__name__}: {str(err)[:200]}); choose another out=, or delete "
+            "that folder to start over"
+        )
+    if fmt != MANIFEST_FORMAT:
+        return (
+            f"out: {str(path)!r} was written by another version of lime-widget (manifest format {fmt!r}, this one "
+            f"writes {MANIFEST_FORMAT}); its rows cannot be resumed: choose another out=, or delete that folder"
+        )
     if old == parameters:
         return None
     differ = sorted(k for k in set(old) | set(parameters) if old.get(k) != parameters.get(k))

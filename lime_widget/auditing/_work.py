@@ -22,7 +22,7 @@ from ..engine.pipeline import explain
 from ..models.classifiers import Classifier, class_id
 from ..models.zoo import as_classifier, load_model
 from ._items import AuditItem, mask_for
-from ._table import empty_row
+from ._table import ROWS, empty_row, write_row
 
 EXPLANATIONS = "explanations"
 
@@ -88,12 +88,16 @@ def explain_item(item: AuditItem, classifier: Classifier, job: AuditJob) -> dict
     """Explain one image with ``classifier`` and return its table row (dict of :data:`COLUMNS`).
 
     Any error (an unreadable image, a model failure) is caught and recorded as text in ``error``, so one
-    bad image never stops an audit. The explanation is saved to ``job.out/explanations/`` before the row is
-    returned, so a row in the table always has its file.
+    bad image never stops an audit. The explanation is saved to ``job.out/explanations/``, then the row to
+    ``job.out/rows/`` (both atomically), before the row is returned: a row always has its file, and a finished
+    row survives the client (the table is rebuilt from the row files).
     """
     t0 = time.perf_counter()
     row = empty_row(item)
     row["worker"] = _worker_name()
+    if item.problem:
+        row["seconds"] = time.perf_counter() - t0
+        return row
     try:
         image = load_image(item.path) if item.path is not None else to_rgb_uint8(item.image)
         with warnings.catch_warnings(record=True) as caught:
@@ -101,13 +105,20 @@ def explain_item(item: AuditItem, classifier: Classifier, job: AuditJob) -> dict
             exp = explain(image, classifier, progress=False, **job.explain_kwargs)
         row["warnings"] = "; ".join(sorted({str(w.message) for w in caught}))
         row.update(_figures(exp, item, job.k))
-        name = _json_name(item)
+        name = json_name(item)
         exp.save_json(Path(job.out) / EXPLANATIONS / name)  # atomic: a row's file is always whole
         row["json"] = f"{EXPLANATIONS}/{name}"
+        row["seconds"] = time.perf_counter() - t0
+        write_row(Path(job.out), name, row)
     except Exception as err:  # one bad image must not stop the audit: record it in its row
-        row["error"] = f"{type(err).__name__}: {err}"
-    row["seconds"] = time.perf_counter() - t0
+        row.update(error=f"{type(err).__name__}: {err}", json="")
+        row["seconds"] = time.perf_counter() - t0
     return row
+
+
+def row_file(out: Path, item: AuditItem) -> Path:
+    """Where the row file of ``item`` is (see :func:`explain_item`)."""
+    return out / ROWS / json_name(item)
 
 
 def _worker_name() -> str:
@@ -168,7 +179,7 @@ def object_scores(segments: np.ndarray, weights: np.ndarray, mask: np.ndarray) -
     return float(positive @ inside) / total, bool(inside[best] >= 0.5 * pixels[best])
 
 
-def _json_name(item: AuditItem) -> str:
+def json_name(item: AuditItem) -> str:
     stem = Path(item.path).stem if item.path is not None else f"image{item.index}"
     slug = re.sub(r"[^A-Za-z0-9_-]+", "_", stem)[:60] or "image"
     digest = hashlib.sha1(item.key.encode("utf-8")).hexdigest()[:10]

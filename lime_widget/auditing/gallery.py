@@ -24,6 +24,7 @@ from ..engine.explanation import Explanation
 from ..render._static import read_static
 from ..render.overlay import weight_overlay
 from ..widget.explorer import LimeWidget
+from ._extra import require_extra
 from .running import AuditResult
 
 log = logging.getLogger("lime_widget")
@@ -94,6 +95,7 @@ class AuditGallery(ipywidgets.VBox):  # type: ignore[misc]
         thumb_size: int = 128,
         max_display_side: int = 512,
     ) -> None:
+        require_extra("lw.AuditGallery", ("pandas",))  # the table it reads is a pandas DataFrame
         if not isinstance(result, AuditResult):
             raise TypeError(f"AuditGallery needs the AuditResult of lw.audit; got {type(result).__name__}")
         columns = [c for c in SORTABLE if c in result.table.columns]

@@ -11,16 +11,21 @@ Workers write into ``out`` and read the image paths: on a multi-machine cluster 
 system every worker sees (as the images already are when workers read them by path).
 
 The parts, by job: ``_items`` (the inputs), ``_work`` (what a worker does per image), ``_table`` (the
-table), ``_manifest`` (the parameters a rerun must match); this module runs them on the cluster.
+table and the row files), ``_manifest`` (the parameters a rerun must match), ``_extra`` (the check that the
+``audit`` extra is installed); this module checks everything it can before the cluster starts, then runs
+them on it. An image that kills its worker process becomes an error row; the rest of the audit goes on.
 """
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import logging
 import os
+import sys
 import time
-from collections.abc import Iterator, Mapping
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,12 +34,13 @@ import numpy as np
 
 from ..core._checks import positive_int
 from ..engine.explanation import Explanation
-from ..models.classifiers import Classifier
-from ..models.zoo import as_classifier
+from ..models.classifiers import Classifier, ClassLookupError, class_id
+from ..models.zoo import OFFLINE_MODELS, as_classifier, imagenet_categories
+from ._extra import TABLE_ENGINE, require_extra
 from ._items import AuditItem, collect_items
-from ._manifest import check_explain_kwargs, config_of, manifest_conflict, parameters_of, write_manifest
-from ._table import TABLE, frame, read_table, write_table
-from ._work import AuditJob, audit_classifier, audit_task, model_plugin_class
+from ._manifest import MANIFEST, check_explain_kwargs, config_of, manifest_conflict, parameters_of, write_manifest
+from ._table import ROWS, TABLE, AuditOutputError, empty_row, frame, load_rows, row_key, write_table
+from ._work import EXPLANATIONS, AuditJob, audit_classifier, audit_task, model_plugin_class, row_file
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -50,10 +56,10 @@ class AuditParametersError(ValueError):
 class AuditResult:
     """The outcome of :func:`audit`.
 
-    out: the folder (``audit.parquet``, ``audit.json``, ``explanations/*.json``); table: one row per image
-    (see :func:`audit` for the columns); model: the model name or classifier, used to attach a model to the
-    explanations it loads (None: they load without one and cannot re-score); skipped: how many images were
-    already done in ``out`` and not explained again.
+    out: the folder (``audit.parquet``, ``audit.json``, ``explanations/*.json``, ``rows/*.json``); table: one
+    row per image (see :func:`audit` for the columns); model: the model name or classifier, used to attach a
+    model to the explanations it loads (None: they load without one and cannot re-score); skipped: how many
+    images were already done in ``out`` and not explained again.
     """
 
     out: Path
@@ -64,11 +70,13 @@ class AuditResult:
 
     @classmethod
     def open(cls, out: str | Path, model: Any = None) -> AuditResult:
-        """Read a finished (or interrupted) audit from its folder."""
+        """Read a finished (or interrupted) audit from its folder (a corrupt or missing table is rebuilt
+        from the row files, with a warning)."""
+        require_extra("lw.AuditResult.open", TABLE_ENGINE)
         folder = Path(out)
-        if not (folder / TABLE).exists():
+        if not (folder / TABLE).exists() and not (folder / ROWS).is_dir():
             raise FileNotFoundError(f"out: no {TABLE} in {str(folder)!r}; is it the out= of an audit?")
-        return cls(out=folder, table=frame(read_table(folder)), model=model)
+        return cls(out=folder, table=frame(load_rows(folder)), model=model)
 
     def classifier(self) -> Classifier | None:
         """The model as a classifier (loaded once, on first use), or None when the result has no model."""
@@ -78,13 +86,22 @@ class AuditResult:
 
     def explanation(self, i: int) -> Explanation:
         """The explanation of row i of :attr:`table` (position, not the ``index`` column), loaded from its JSON,
-        with the model attached when the result has one."""
+        with the model attached when the result has one. :class:`AuditOutputError` names a file that is
+        missing or not an explanation."""
         if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= int(i) < len(self.table):
             raise IndexError(f"row {i!r} is not in the table (0..{len(self.table) - 1})")
         row = self.table.iloc[int(i)]
         if row["error"]:
             raise ValueError(f"row {i} ({row['path'] or '#' + str(row['index'])}) has no explanation: {row['error']}")
-        exp = Explanation.load_json(self.out / row["json"])
+        path = self.out / row["json"]
+        try:
+            exp = Explanation.load_json(path)
+        except Exception as err:  # a deleted, truncated or foreign file: say which, and how to get it back
+            raise AuditOutputError(
+                f"out: {str(path)!r}, the explanation of row {i} ({_row_name(row)}), cannot be read "
+                f"({type(err).__name__}: {str(err)[:200]}); delete it and rerun lw.audit with the same out= to "
+                "explain that image again"
+            ) from None
         clf = self.classifier()
         return exp.with_model(clf) if clf is not None else exp
 
@@ -114,6 +131,9 @@ class AuditResult:
                 )
         for _, r in errors.head(n).iterrows():
             lines.append(f"  error: {_row_name(r)}: {r['error']}")
+        same = t[t["same_file_as"] != ""]
+        for _, r in same.head(n).iterrows():
+            lines.append(f"  same file: {_row_name(r)} is {r['same_file_as']}")
         return "\n".join(lines)
 
 
@@ -136,9 +156,11 @@ def audit(
 ) -> AuditResult:
     """Explain every image of a dataset with LIME on a Dask cluster; resumable; one row per image.
 
-    images: a folder (searched recursively for png/jpg/jpeg/bmp/tif/webp), a list of paths, or a sequence of
-    (image, label) pairs such as a torchvision-style dataset (label: class id or name, used as the truth) or
-    of images. Workers read paths themselves; in-memory images travel with their task.
+    images: a folder (searched recursively for png/jpg/jpeg/bmp/tif/webp; links to files are named by their
+    own path, links to folders not followed; dangling links and unreadable files or folders give error rows;
+    two names of one file are both audited, the second with ``same_file_as``), a list of paths, or a sequence
+    of (image, label) pairs such as a torchvision-style dataset (label: class id or name, used as the truth)
+    or of images. Workers read paths themselves; in-memory images travel with their task.
     model: a name for :func:`load_model` (each worker loads it once) or a picklable classifier (sent once
     per worker, never per task). out: the folder of results (created). client: a
     ``dask.distributed.Client`` or a scheduler address; default an embedded ``LocalCluster`` with
@@ -156,12 +178,20 @@ def audit(
     (share of the positive weight inside the object; see :func:`object_scores`) and pointing_hit,
     deletion_auc (deletion curve area, hiding superpixels by decreasing weight), flip_k (how many of them
     must be hidden to change the top class; NA if none), n_segments, seconds, error (empty when fine),
-    warnings, json (the explanation's file under ``out``), worker.
+    warnings, json (the explanation's file under ``out``), worker, same_file_as (the earlier path of the
+    same file, or empty), mask_sha (a hash of the image's object mask, or empty).
 
-    Rerunning with the same ``out`` skips images already explained (rows with an error are tried again);
-    other parameters are refused with :class:`AuditParametersError`. The table is rewritten (atomically) as
-    rows finish and on Ctrl-C, so ``out`` is always consistent. Returns an :class:`AuditResult`.
+    Everything that can be checked before the cluster starts is: the arguments, the settings, class names
+    and ids, mask shapes where the image size is known, that the model pickles, and (in a script) that the
+    call is under ``if __name__ == "__main__":``. An image that kills its worker process becomes an error
+    row; the rest goes on. Rerunning with the same ``out`` skips images already explained (rows with an
+    error are tried again) and keeps the rows of images not in this run; other parameters (or another mask
+    or label for an image already done) are refused with :class:`AuditParametersError` naming them. Each
+    finished row is saved with its explanation as it finishes and the table is rewritten (atomically) every
+    few seconds and on Ctrl-C, so nothing finished is lost, even when this process is killed.
+    Returns an :class:`AuditResult`.
     """
+    require_extra("lw.audit")
     positive_int(top_k, "top_k", hint="top superpixels recorded per row")
     positive_int(n_workers, "n_workers", allow_none=True, hint="None: one per core")
     if client is not None and n_workers is not None:
@@ -170,30 +200,52 @@ def audit(
         raise ValueError(
             f"client must be a dask.distributed.Client, a scheduler address or None; got {type(client).__name__}"
         )
+    if not isinstance(progress, bool):
+        raise ValueError(f"progress must be True or False; got {progress!r}")
     kwargs = check_explain_kwargs(explain_kwargs)
-    config_of(kwargs)  # bad explain settings fail here, before any cluster starts
-    if not isinstance(model, str):
-        as_classifier(model)  # a model that cannot be a classifier fails here too
+    cfg = config_of(kwargs)  # bad explain settings (n_segments included) fail here, before any cluster starts
+    names = _class_names(model)  # a model that cannot be a classifier, or an unknown name, fails here too
+    for c in cfg.classes or () if names is not None else ():  # a model without class names: the workers check
+        try:
+            class_id(c, names or [])
+        except ClassLookupError as err:
+            raise ValueError(f"classes: {err}") from None
     items = collect_items(images, object_masks)
+    for item in items:
+        if item.label is not None and names is not None:
+            try:
+                class_id(item.label, names)
+            except ClassLookupError as err:
+                raise ValueError(f"images[{item.index}] ({item.key}): the label {item.label!r}: {err}") from None
     folder = Path(out)
-    if folder.exists() and not folder.is_dir():
-        raise ValueError(f"out: {str(folder)!r} is a file; give a folder")
-    parameters = parameters_of(model, kwargs, top_k, items)
+    _check_out(folder)
+    if not isinstance(model, str):
+        _check_picklable(model)
+    if client is None:
+        check_main_guard()
+    parameters = parameters_of(model, kwargs, top_k)
     conflict = manifest_conflict(folder, parameters)
     if conflict is not None:
         raise AuditParametersError(conflict)
+    by_key = {item.key: item for item in items}
+    earlier = load_rows(folder) if folder.is_dir() else []
+    _check_same_inputs(earlier, by_key)
     folder.mkdir(parents=True, exist_ok=True)
     write_manifest(folder, parameters)
 
-    by_key = {item.key: item for item in items}
     done = [
-        row
-        for row in read_table(folder)
-        if not row["error"] and _key_of(row) in by_key and (folder / str(row["json"])).exists()
+        {**row, "index": by_key[row_key(row)].index}
+        for row in earlier
+        if not row["error"] and row_key(row) in by_key and row["json"] and (folder / str(row["json"])).is_file()
     ]
-    done_keys = {_key_of(row) for row in done}
-    todo = [item for item in items if item.key not in done_keys]
-    rows = [{**row, "index": by_key[_key_of(row)].index} for row in done]
+    done_keys = {row_key(row) for row in done}
+    rows = done + _kept(earlier, by_key, len(items))
+    todo = [item for item in items if item.key not in done_keys and not item.problem]
+    for item in items:
+        if item.key not in done_keys and item.problem:  # found before any work: an error row, no task
+            rows.append(empty_row(item))
+            with contextlib.suppress(OSError):
+                row_file(folder, item).unlink(missing_ok=True)
     result = AuditResult(out=folder, table=frame(rows), model=model, skipped=len(done))
     if not todo:
         result.table = write_table(folder, rows)
@@ -215,10 +267,171 @@ def audit(
     return result
 
 
-def _key_of(row: Mapping[str, Any]) -> str:
-    return str(row["path"]) if row["path"] else f"#{row['index']}"
+def _class_names(model: Any) -> list[str] | None:
+    """The model's class names (None when it has none), without loading a model given by name (its weights
+    are the workers' job)."""
+    if isinstance(model, str):
+        if model in OFFLINE_MODELS:
+            return imagenet_categories()
+        import torchvision.models as tvm
+
+        from ..models.zoo import ModelUnavailableError, load_model
+
+        if model not in tvm.list_models(module=tvm):
+            load_model(model)  # raises ModelUnavailableError naming the known models
+            raise ModelUnavailableError(f"model: unknown model {model!r}")  # pragma: no cover
+        return list(tvm.get_model_weights(model).DEFAULT.meta["categories"])  # type: ignore[attr-defined]
+    names = as_classifier(model).class_names
+    return None if names is None else list(names)
 
 
+def _check_out(folder: Path) -> None:
+    """ValueError naming ``out`` (or the file in it) when it cannot hold an audit."""
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"out: {str(folder)!r} is a file; give a folder")
+    for sub in (EXPLANATIONS, ROWS):
+        if (folder / sub).exists() and not (folder / sub).is_dir():
+            raise AuditOutputError(
+                f"out: {str(folder / sub)!r} is a file, where the audit keeps its {sub}; move it away or choose "
+                "another out="
+            )
+    if (folder / MANIFEST).exists() and not (folder / MANIFEST).is_file():
+        raise AuditOutputError(f"out: {str(folder / MANIFEST)!r} is not a file; choose another out=")
+    if (folder / TABLE).exists() and not (folder / MANIFEST).exists():
+        raise AuditOutputError(
+            f"out: {str(folder)!r} holds an {TABLE} but no {MANIFEST}: it is not an audit folder this version can "
+            "resume; choose another out="
+        )
+
+
+def _check_picklable(model: Any) -> None:
+    """TypeError naming the model's type when it cannot be sent to the workers (Dask pickles it)."""
+    from distributed.protocol.pickle import dumps
+
+    try:
+        dumps(model)
+    except Exception as err:
+        fn = getattr(model, "fn", None)
+        inner = f" (its function {getattr(fn, '__qualname__', type(fn).__name__)})" if fn is not None else ""
+        raise TypeError(
+            f"model: the {type(model).__name__}{inner} cannot be sent to the worker processes: it does not pickle "
+            f"({type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''}). Dask pickles the model "
+            "(with cloudpickle) once per worker: it must not hold a lock, a thread, an open file or a live "
+            "connection. Fix: give a model name (each worker loads it), or build the classifier from picklable "
+            "parts, e.g. a module-level function instead of a lambda or a local function that captures such "
+            "objects"
+        ) from None
+
+
+def _check_same_inputs(earlier: list[dict[str, Any]], by_key: dict[str, AuditItem]) -> None:
+    """AuditParametersError when an image already done in ``out`` is given another object mask or label now:
+    its row would silently keep the old one."""
+    differ: list[str] = []
+    for row in earlier:
+        item = by_key.get(row_key(row))
+        if item is None or row["error"]:
+            continue
+        old_mask = str(row.get("mask_sha") or "")
+        if old_mask != item.mask_sha:
+            differ.append(f"object_masks of {item.key}: {old_mask or None!r} -> {item.mask_sha or None!r}")
+        label = item.label
+        old = row.get("true_class") if isinstance(label, str) else row.get("true_label")
+        old = None if old in (None, "") else old
+        if old != label:
+            differ.append(f"label of {item.key}: {old!r} -> {label!r}")
+    if differ:
+        more = f" (and {len(differ) - 3} more)" if len(differ) > 3 else ""
+        raise AuditParametersError(
+            f"out holds rows made with other per-image inputs ({'; '.join(differ[:3])}{more}); their rows cannot "
+            "be mixed with this run's. Use another out= folder, or delete that one to start over"
+        )
+
+
+def _kept(earlier: list[dict[str, Any]], by_key: dict[str, AuditItem], n: int) -> list[dict[str, Any]]:
+    """The rows of images that are not part of this run (a rerun on a subset keeps them), after this run's.
+
+    In-memory images are identified by their position, so their rows keep their index; a row whose position
+    is now a file of this run cannot keep it and is dropped with a warning. File rows are numbered after
+    every other row, in their earlier order."""
+    others = sorted((r for r in earlier if row_key(r) not in by_key), key=lambda r: int(r["index"]))
+    kept = []
+    for row in others:
+        if not row["path"] and int(row["index"]) < n:
+            warnings.warn(
+                f"out: the row of in-memory image #{row['index']} was dropped: position {row['index']} is now "
+                f"{next(k for k, it in by_key.items() if it.index == int(row['index']))!r}",
+                UserWarning,
+                stacklevel=3,
+            )
+            continue
+        kept.append(row)
+    start = max([n - 1] + [int(r["index"]) for r in kept if not r["path"]]) + 1
+    out = []
+    for row in kept:
+        if row["path"]:
+            row = {**row, "index": start}
+            start += 1
+        out.append(row)
+    return out
+
+
+# ------------------------------------------------------------------------------------------ script guard
+_GUARD = (
+    "lw.audit was called at the top level of the script {where}: its worker processes start by re-importing "
+    'the script, which would start the audit again in each of them. Put the call under `if __name__ == "__main__":`'
+)
+
+
+def check_main_guard() -> None:
+    """RuntimeError when the embedded cluster would re-run the caller's script in each worker process: the
+    call comes from the top level of a ``__main__`` script, not under ``if __name__ == "__main__":``
+    (workers start with ``spawn`` or ``forkserver``, which import the main script), or this process is such
+    a worker still importing it."""
+    import multiprocessing
+
+    import dask
+
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise RuntimeError(_GUARD.format(where="that started this process"))
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if main is None or not path or not os.path.isfile(path):
+        return  # a notebook, python -c, an interactive session: nothing is re-imported
+    if dask.config.get("distributed.worker.multiprocessing-method", "spawn") == "fork":
+        return
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_globals is vars(main) and frame.f_code.co_name == "<module>":
+            if not _under_main_guard(path, frame.f_lineno):
+                raise RuntimeError(_GUARD.format(where=f"{path!r} (line {frame.f_lineno})"))
+            return
+        frame = frame.f_back  # type: ignore[assignment]
+
+
+def _under_main_guard(path: str, line: int) -> bool:
+    """Whether ``line`` of the script at ``path`` lies in the body of an ``if __name__ == "__main__":``
+    (True when the script cannot be read or parsed: no false alarm)."""
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return True
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and _is_main_test(node.test) and node.body:
+            if node.body[0].lineno <= line <= (node.body[-1].end_lineno or node.body[-1].lineno):
+                return True
+    return False
+
+
+def _is_main_test(test: ast.expr) -> bool:
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = [test.left, test.comparators[0]]
+    has_name = any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides)
+    has_main = any(isinstance(s, ast.Constant) and s.value == "__main__" for s in sides)
+    return has_name and has_main
+
+
+# ------------------------------------------------------------------------------------------- the cluster
 def _run(
     client: Client,
     todo: list[AuditItem],
@@ -229,23 +442,44 @@ def _run(
     progress: bool,
     total: int,
 ) -> list[dict[str, Any]]:
-    """Submit the tasks in a bounded window, collect rows as they finish, rewrite the table as they come."""
-    from distributed import as_completed
+    """Submit the tasks in a bounded window, collect rows as they finish, rewrite the table as they come.
+
+    A task whose worker process died too often (Dask's ``KilledWorker``: the image crashes the process) gives
+    that image an error row; the other tasks go on (the nanny restarts the worker)."""
+    from distributed import KilledWorker, as_completed
     from tqdm.auto import tqdm
 
     rows = list(rows)
     window = max(8, 4 * max(1, sum(client.nthreads().values())))
     pending = iter(todo)
-    futures = [client.submit(audit_task, item, job, pure=False) for item in _take(pending, window)]
-    done_iter = as_completed(futures)
+    of_key: dict[Any, AuditItem] = {}
+
+    def submit(item: AuditItem) -> Any:
+        future = client.submit(audit_task, item, job, pure=False)
+        of_key[future.key] = item
+        return future
+
+    done_iter = as_completed([submit(item) for item in _take(pending, window)])
     bar = tqdm(total=total, initial=total - len(todo), desc="audit", unit="image", disable=not progress)
     last_write = 0.0
     try:
         for future in done_iter:
-            rows.append(future.result())
+            item = of_key.pop(future.key)
+            try:
+                row = future.result()
+            except KilledWorker as err:
+                row = empty_row(item)
+                row["error"] = (
+                    f"KilledWorker: the worker process died each time it explained {item.key!r} (a crash in the "
+                    f"model: a segfault, os._exit or out of memory?); the other images went on ({err})"
+                )
+            if row["error"]:
+                with contextlib.suppress(OSError):
+                    row_file(out, item).unlink(missing_ok=True)  # an earlier success of this image is stale
+            rows.append(row)
             future.release()
-            for item in _take(pending, 1):
-                done_iter.add(client.submit(audit_task, item, job, pure=False))
+            for nxt in _take(pending, 1):
+                done_iter.add(submit(nxt))
             bar.update(1)
             if time.monotonic() - last_write > 2.0:
                 write_table(out, rows)
@@ -293,10 +527,19 @@ def _connect(client: Client | str | None, n_workers: int | None) -> Iterator[Cli
     # environment before spawning them, and leave them there: every process started afterwards (a notebook's
     # kernel, a subprocess) would run single-threaded. The caller's environment is put back when the cluster
     # closes.
+    # One task at a time per worker (saturation 1.0), so a worker that dies takes the blame for the one image it
+    # was explaining only; that image is tried once more (a chance death, say of memory, is survived) and
+    # then becomes an error row (allowed-failures 1: an image that crashes the process costs two restarts).
     saved = dict(os.environ)
     try:
         with (
-            dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}),
+            dask.config.set(
+                {
+                    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+                    "distributed.scheduler.allowed-failures": 1,
+                    "distributed.scheduler.worker-saturation": 1.0,
+                }
+            ),
             LocalCluster(
                 n_workers=workers,
                 threads_per_worker=1,

@@ -175,6 +175,9 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
+    from ..auditing._extra import require_extra
+
+    require_extra("lime-widget audit")  # without the audit extra: one line, before any work
     from ..auditing.running import audit
     from ..engine.presets import resolve
 

@@ -82,7 +82,7 @@ def draw_samples(
     done, reason, label = 0, "max_samples", -1
     try:
         for n in _rounds(n_max):
-            chunks.append(composer.score(masks[done:n], batch_size=batch_size))
+            chunks.append(composer.score(masks[done:n], batch_size=batch_size, total_rows=n_max))
             if bar is not None:
                 bar.update(n - done)
             done = n

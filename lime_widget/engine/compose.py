@@ -15,7 +15,8 @@ import torch
 
 from ..core._checks import positive_int
 from ..core.segmentation import n_segments_of
-from ..models.classifiers import Classifier
+from ..models.classifiers import Classifier, ModelOutputError
+from .limits import check_memory
 
 HIDE_MODES = ("mean", "black", "gray", "blur")
 HideSpec = str | Sequence[float] | np.ndarray
@@ -211,11 +212,24 @@ class Composer:
         batch_size: int | None = None,
         progress: bool = False,
         desc: str = "LIME samples",
+        total_rows: int | None = None,
     ) -> np.ndarray:
-        """Score masks bool (n, K) with the classifier in batches. Returns float64 probabilities (n, C)."""
+        """Score masks bool (n, K) with the classifier in batches. Returns float64 probabilities (n, C).
+
+        The memory of one batch of composed images is checked against the budget
+        (:mod:`lime_widget.engine.limits`) before the first, and the scores of ``total_rows`` samples (default
+        n; an auto run passes its max_samples) once the first batch tells the number of classes C.
+        """
         n = masks.shape[0]
         positive_int(batch_size, "batch_size", allow_none=True, hint="None: automatic")
         bs = batch_size or self.classifier.auto_batch_size(*self.input_size)
+        h, w = self.input_size
+        per_image = h * w * (1 + 3 * self.original.element_size())  # the keep map and the composite
+        check_memory(
+            {f"{min(bs, n):,} composed images of 3 x {h} x {w}": min(bs, n) * per_image},
+            what=f"batch_size={min(bs, n):,} at the model's input size {h} x {w}",
+            lower="batch_size (or None: automatic)",
+        )
         bar = None
         if progress:
             from tqdm.auto import tqdm
@@ -227,14 +241,27 @@ class Composer:
                 batch = self.compose(masks[start : start + bs])
                 chunks.append(self.classifier.predict(batch, first_index=start))
                 del batch
+                if chunks[-1].shape[1] != chunks[0].shape[1]:  # said at the batch, not after the whole run
+                    raise ModelOutputError(
+                        f"model output for samples {start}..{start + chunks[-1].shape[0] - 1}: the model returned "
+                        f"different numbers of classes across batches: {chunks[0].shape[1]} for the first batch, "
+                        f"{chunks[-1].shape[1]} for this one"
+                    )
+                if start == 0:  # C is known now: the scores of the whole run must fit too
+                    rows = n if total_rows is None else total_rows
+                    c = chunks[0].shape[1]
+                    check_memory(
+                        {f"scores {rows:,} x {c:,}": 2 * rows * c * 8},
+                        what=f"{rows:,} samples of a model with {c:,} classes",
+                        lower="the number of samples",
+                    )
                 if bar is not None:
                     bar.update(min(bs, n - start))
         finally:
             if bar is not None:
                 bar.close()
-        n_classes = {c.shape[1] for c in chunks}
-        if len(n_classes) != 1:
-            raise ValueError(f"the model returned different numbers of classes across batches: {sorted(n_classes)}")
+        if not chunks:
+            raise ValueError("masks has no rows (shape (0, K)); give at least one mask to score")
         return np.concatenate(chunks, axis=0)
 
 

@@ -23,6 +23,7 @@ from ..core.kernels import KERNELS, KernelFn
 from ..core.sampling import SCHEMES
 from ..core.segmentation import METHODS, SegmentationFn
 from ..render.figures import STYLES as FIGURE_STYLES
+from . import limits
 from .compose import HideSpec, check_hide, describe_hide
 
 #: The value of ``segmentation`` when the caller passed a label map (``explain(segments=...)``).
@@ -87,12 +88,20 @@ class ExplainConfig:
         if self.num_samples != "auto":
             if isinstance(self.num_samples, str):
                 raise ValueError(f"num_samples must be an integer >= 2 or 'auto'; got {self.num_samples!r}")
-            _positive_int("num_samples", self.num_samples, minimum=2)
-        _positive_int("max_samples", self.max_samples, minimum=2)
+            _sample_count("num_samples", self.num_samples)
+        _sample_count("max_samples", self.max_samples)
         _finite("target_stability", self.target_stability, minimum=0.0, strict=True)
         if self.target_stability > 1:
             raise ValueError(f"target_stability is a Jaccard index in (0, 1]; got {self.target_stability!r}")
-        _positive_int("refits", self.refits, minimum=0)
+        limits.check_count(
+            self.refits,
+            "refits",
+            minimum=0,
+            limit=limits.MAX_REFITS,
+            limit_name="MAX_REFITS",
+            why="refits x classes x superpixels float64 weights; 200 give a standard error to about 5%",
+            type_error=TypeError,
+        )
         if self.refits == 1:
             raise ValueError("refits must be 0 (no uncertainty) or at least 2")
         if isinstance(self.segmentation, str):
@@ -107,12 +116,21 @@ class ExplainConfig:
             raise TypeError(f"segmentation_params must be a dict; got {type(self.segmentation_params).__name__}")
         params = dict(self.segmentation_params)
         if "n_segments" in params:
-            _positive_int("n_segments", params["n_segments"], minimum=2)
+            limits.check_count(
+                params["n_segments"],
+                "n_segments",
+                minimum=2,
+                limit=limits.MAX_SEGMENTS,
+                limit_name="MAX_SEGMENTS",
+                why="the explorer sends superpixel ids as 16-bit integers",
+                type_error=TypeError,
+            )
         object.__setattr__(self, "segmentation_params", params)
         if not isinstance(self.hide, Unstored):
             object.__setattr__(self, "hide", check_hide(self.hide))
         if self.blur_sigma is not None:
             _finite("blur_sigma", self.blur_sigma, minimum=0.0)
+            limits.check_sigma(self.blur_sigma, "blur_sigma")
         if self.sampling not in SCHEMES:
             raise ValueError(f"sampling={self.sampling!r} is unknown; choose one of {', '.join(SCHEMES)}")
         if isinstance(self.kernel, str):
@@ -216,6 +234,18 @@ class ExplainConfig:
 def _positive_int(name: str, value: Any, *, minimum: int) -> None:
     # a config's type errors are TypeErrors (ExplainConfig's contract), its range errors ValueErrors
     positive_int(value, name, minimum=minimum, type_error=TypeError)
+
+
+def _sample_count(name: str, value: Any) -> None:
+    limits.check_count(
+        value,
+        name,
+        minimum=2,
+        limit=limits.MAX_SAMPLES,
+        limit_name="MAX_SAMPLES",
+        why="each sample is a forward pass and a row of masks and scores",
+        type_error=TypeError,
+    )
 
 
 def _finite(name: str, value: Any, *, minimum: float, strict: bool = False) -> None:

@@ -25,11 +25,14 @@ from ..models.classifiers import Classifier, ClassLookupError, class_id
 from ._explanation_file import explanation_fields, explanation_json
 from .compose import Composer
 from .config import ExplainConfig
+from .limits import check_sigma
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 LabelRef = int | str | None
+#: The default k of the top-k queries (clamped to the number of superpixels).
+DEFAULT_K = 5
 
 
 @dataclass(eq=False)
@@ -78,6 +81,8 @@ class Explanation:
     stop_reason: str = "fixed"
     sampling_trace: list[tuple[int, float]] = field(default_factory=list)
     inert_segments: np.ndarray | None = field(default=None, repr=False)
+    # the PNG of the notebook display, made once (not an argument: every copy makes its own)
+    _static_png: bytes | None = field(default=None, init=False, repr=False)
 
     # ----------------------------------------------------------------- basic facts
     @property
@@ -167,19 +172,39 @@ class Explanation:
         tail = (1.0 - level) / 2.0
         return np.quantile(draws, tail, axis=0), np.quantile(draws, 1.0 - tail, axis=0)
 
-    def top_k_confidence(self, label: LabelRef = None, k: int = 5) -> np.ndarray:
-        """For every superpixel (K,), the share of refits in which it is among the k most positive weights."""
-        return top_k_sets(self._draws(label), _top_k(k, self.n_segments)).mean(axis=0)
+    def top_k_confidence(self, label: LabelRef = None, k: int | None = None) -> np.ndarray:
+        """For every superpixel (K,), the share of refits in which it is among the k most positive weights.
 
-    def stability(self, label: LabelRef = None, k: int = 5) -> float:
+        k: None (default) = min(5, K), so an explanation with fewer than 5 superpixels works as is; an explicit
+        k must be in 1..K (a ValueError naming k and K otherwise: a top-k set of more than K is meaningless).
+        """
+        return top_k_sets(self._draws(label), self.confidence_k(k)).mean(axis=0)
+
+    def stability(self, label: LabelRef = None, k: int | None = None) -> float:
         """The expected top-k Jaccard index between two runs with different seeds (1 = the same k superpixels
-        every time), estimated from the refits: no new forward passes."""
-        return expected_jaccard(top_k_sets(self._draws(label), _top_k(k, self.n_segments)))
+        every time), estimated from the refits: no new forward passes. k: as in :meth:`top_k_confidence`
+        (None = min(5, K); an explicit k in 1..K)."""
+        return expected_jaccard(top_k_sets(self._draws(label), self.confidence_k(k)))
 
-    def top_segments(self, label: LabelRef = None, k: int = 5, positive_only: bool = True) -> np.ndarray:
-        """Ids of the k superpixels with the largest weights, best first (only positive ones by default)."""
+    def confidence_k(self, k: int | None = None) -> int:
+        """The k of the top-k queries: ``k`` checked to be in 1..K, or min(5, K) when None."""
+        if k is None:
+            return min(DEFAULT_K, self.n_segments)
+        n = positive_int(
+            k, "k", maximum=self.n_segments, hint=f"this explanation has {self.n_segments} superpixels; None: min(5, K)"
+        )
+        assert n is not None
+        return n
+
+    def top_segments(self, label: LabelRef = None, k: int = DEFAULT_K, positive_only: bool = True) -> np.ndarray:
+        """Ids of at most k superpixels with the largest weights, best first (only positive ones by default).
+
+        A ranking cut at k: k >= 0, and a k above the number K of superpixels gives all of them (so the
+        default 5 works with fewer superpixels). Returns int64 (<= min(k, K),)."""
+        n = positive_int(k, "k", minimum=0, hint="how many superpixels at most")
+        assert n is not None
         w = self.weights(label)
-        return top_k_positive(w, k) if positive_only else top_k(w, k)
+        return top_k_positive(w, n) if positive_only else top_k(w, n)
 
     def heatmap(self, label: LabelRef = None, positive_only: bool = False, smooth: float = 0.0) -> np.ndarray:
         """Per-pixel weight map (H, W) float64: each pixel gets its superpixel's weight.
@@ -190,6 +215,8 @@ class Explanation:
         w = self.weights(label)
         if positive_only:
             w = np.maximum(w, 0.0)
+        if smooth:
+            check_sigma(smooth, "smooth")  # before the filter of 8 sigma + 1 taps is built
         out = w[self.segments]
         if smooth and smooth > 0:
             from scipy.ndimage import gaussian_filter
@@ -329,13 +356,50 @@ class Explanation:
             f"top class {self.class_names[top]!r} p={self.probabilities[top]:.3f})"
         )
 
+    # ----------------------------------------------------------------- notebook display
+    def static_png(self) -> bytes:
+        """A small PNG (longer side at most 320 px) of the first explained class's weights over the image, with
+        the superpixel boundaries: what a notebook shows for an explanation. Made once, then cached."""
+        if self._static_png is None:
+            from ..render.figures import explanation_png
+
+            self._static_png = explanation_png(self, self.top_labels[0])
+        return self._static_png
+
+    def _repr_png_(self) -> bytes | None:
+        """The notebook's image of the explanation (:meth:`static_png`); None (the text repr) if it fails."""
+        try:
+            return self.static_png()
+        except Exception:  # a display must never raise in a notebook: IPython then shows the text repr
+            return None
+
+    def _repr_html_(self) -> str | None:
+        """The notebook's view: :meth:`static_png` and the text summary; None (the text repr) if it fails."""
+        import base64
+        import html
+
+        try:
+            png = base64.b64encode(self.static_png()).decode("ascii")
+            text = f"{self!r}\n{self.summary()}"
+        except Exception:  # a display must never raise in a notebook: IPython then shows the text repr
+            return None
+        label = html.escape(self.class_names[self.top_labels[0]])
+        return (
+            '<div class="lime-widget-explanation" style="display:flex;gap:1em;align-items:flex-start">'
+            f'<img src="data:image/png;base64,{png}" alt="LIME weights for {label} (blue: for, red: against)">'
+            f'<pre style="margin:0">{html.escape(text)}</pre></div>'
+        )
+
     # ----------------------------------------------------------------- sharing
     def to_html(self, path: str | Path, *, max_display_side: int = 512) -> Path:
         """Write one self-contained HTML file that explores this explanation offline, without a kernel: the
         map, the heatmaps and the class scores; toggling superpixels shows the surrogate's prediction,
-        labelled as such (the model is not in the file). Returns the path written. See
+        labelled as such (the model is not in the file). max_display_side: the longer side of the image in
+        the page, in pixels (>= 1; never enlarged). Returns the path written. See
         :meth:`lime_widget.LimeWidget.save_html` for a widget's current view and probe history."""
         from ..render.html import explanation_html
+
+        positive_int(max_display_side, "max_display_side", hint="pixels of the longer side of the image shown")
 
         return explanation_html(self, path, max_display_side=max_display_side)
 
@@ -373,9 +437,3 @@ class Explanation:
         except OSError as err:
             raise ExplanationFormatError(f"file: cannot read {p} ({err.strerror or err})") from err
         return cls.from_json(raw, **limits)
-
-
-def _top_k(k: Any, n_segments: int) -> int:
-    n = positive_int(k, "k", maximum=n_segments, hint="at most the number of superpixels")
-    assert n is not None
-    return n

@@ -29,6 +29,7 @@ from ._adaptive import draw_samples
 from .compose import Composer, HideSpec, fill_image
 from .config import GIVEN, ExplainConfig
 from .explanation import Explanation
+from .limits import check_memory, explanation_parts
 from .presets import resolve
 
 
@@ -157,6 +158,19 @@ def explain(
         seg = as_segments(segments, img.shape[:2])
     else:
         seg = segment(img, cfg.segmentation, dict(cfg.segmentation_params), seed=int(rng.integers(0, 2**31 - 1)))
+
+    # the sizes of every large array are known now (C at least when the model names its classes; else it is
+    # checked again at the first batch): refuse before the fill, the layers and the sampling allocate them
+    n_rows = int(cfg.max_samples if cfg.num_samples == "auto" else cfg.num_samples)
+    n_classes = len(clf.class_names) if clf.class_names is not None else 2
+    n_explained = len(cfg.classes) if cfg.classes is not None else min(cfg.top_labels, n_classes)
+    rows_arg = "max_samples" if cfg.num_samples == "auto" else "num_samples"
+    check_memory(
+        explanation_parts(n_rows, int(seg.max()) + 1, n_classes, int(cfg.refits), n_explained),
+        what=f"{rows_arg}={n_rows:,} with {int(seg.max()) + 1:,} superpixels, refits={cfg.refits:,} and "
+        f"{n_explained} explained classes",
+        lower=f"{rows_arg}, refits, top_labels or the number of superpixels",
+    )
 
     t_fill = time.perf_counter()
     fill = fill_image(img, seg, cfg.hide, blur_sigma=cfg.blur_sigma)

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from ._adapters import from_package
-from .classifiers import Classifier, OutputKind, Preprocess, _validate_common
+from .classifiers import Classifier, OutputKind, Preprocess, _validate_common, unwrap_output
 
 KERAS_MODES = ("tf", "caffe", "torch")
 #: the probe: black, then each channel at 255 alone, then a check pixel
@@ -164,5 +164,9 @@ class KerasClassifier(Classifier):
             x = x[:, list(self._order)]
         if self._nhwc:
             x = x.permute(0, 2, 3, 1)
+        if keras.backend.backend() == "torch":  # a direct call: no numpy round trip, no gradients
+            with torch.no_grad():
+                out = unwrap_output(self.model(x.contiguous(), training=False))
+            return out.detach().float().cpu().numpy() if isinstance(out, torch.Tensor) else np.asarray(out)
         arr = np.ascontiguousarray(x.cpu().numpy(), dtype=np.float32)
         return np.asarray(keras.ops.convert_to_numpy(self.model.predict_on_batch(arr)))

@@ -505,6 +505,15 @@ def check_output(
         out = out[:, None]
     if out.ndim != 2 or out.shape[0] != n:
         raise ModelOutputError(f"{where} has shape {out.shape}; expected (n, C) = ({n}, C)")
+    if out.shape[1] == 0:
+        raise ModelOutputError(f"{where} has shape {out.shape}: no class scores; the model must return (n, C), C >= 1")
+    n_classes = 2 if out.shape[1] == 1 else out.shape[1]  # one column is a binary model
+    # wrong class names are the caller's mistake, whatever the output kind: said before any conversion
+    if class_names is not None and len(class_names) != n_classes:
+        raise ModelOutputError(
+            f"{where} has {n_classes} classes ({out.shape[1]} output columns) but {len(class_names)} class names "
+            f"were given: class_names must have length {n_classes} (one name per class), or be None"
+        )
     if not np.all(np.isfinite(out)):
         bad = int(np.argmax(~np.all(np.isfinite(out), axis=1)))
         raise ModelOutputError(f"{where} contains NaN or infinity (first at sample {first_index + bad})")
@@ -523,6 +532,4 @@ def check_output(
             f"{where}: rows must sum to 1 when probabilities are promised, but sample {first_index + i} sums "
             f"to {sums[i]:.6g}; if the model returns logits pass output='logits'"
         )
-    if class_names is not None and len(class_names) != probs.shape[1]:
-        raise ModelOutputError(f"{where} has {probs.shape[1]} classes but {len(class_names)} class names were given")
     return probs

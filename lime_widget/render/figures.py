@@ -56,10 +56,12 @@ class ExplanationView(Protocol):
     def weights(self, label: int | str | None = None) -> np.ndarray: ...
     def weight_std(self, label: int | str | None = None) -> np.ndarray: ...
     def weight_interval(self, label: int | str | None = None, level: float = 0.9) -> tuple[np.ndarray, np.ndarray]: ...
-    def top_k_confidence(self, label: int | str | None = None, k: int = 5) -> np.ndarray: ...
-    def stability(self, label: int | str | None = None, k: int = 5) -> float: ...
+    def top_k_confidence(self, label: int | str | None = None, k: int | None = None) -> np.ndarray: ...
+    def stability(self, label: int | str | None = None, k: int | None = None) -> float: ...
 
 
+#: the k of the stability and top-k confidence a figure shows (clamped to the number of superpixels)
+TOP_K = 5
 #: an interval of this level containing 0 marks a weight as within noise (hatched in the figure)
 NOISE_LEVEL = 0.9
 #: colours of positive and negative weights in bar charts (the ends of RdBu)
@@ -119,12 +121,13 @@ def explanation_figure(
 
     style ``default``: diverging heatmap (red negative, blue positive, symmetric around 0, colour-blind
     safe RdBu) over the image with boundaries and a colour bar; with ``uncertainty`` (and refits), the
-    superpixels whose 90% interval contains 0 are hatched and faded, the title gives the top-5 stability,
-    and (``bars``, default when no ``ax`` is given) a bar chart of the strongest weights with their 90%
-    intervals and top-5 confidence sits beside the map. ``matlab``: the MATLAB demo's look: the positive
+    superpixels whose 90% interval contains 0 are hatched and faded, the title gives the top-5 stability
+    (top-K with fewer than 5 superpixels), and (``bars``, default when no ``ax`` is given) a bar chart of the
+    strongest weights with their 90% intervals and top-5 confidence sits beside the map. ``matlab``: the MATLAB demo's look: the positive
     weights only, Gaussian-smoothed (sigma 8 px), jet colormap at alpha 0.5, cyan boundaries, colour bar.
     ``top`` / ``top4``: lime's look: only the k (5 / 4) most positive superpixels shown, the rest hidden
-    with the explanation's fill. Default: the style of the explanation's preset.
+    with the explanation's fill (k above the number of superpixels shows all the positive ones). Default: the
+    style of the explanation's preset.
     """
     style = style or str(exp.config.figure_style)
     if style not in STYLES:
@@ -144,7 +147,8 @@ def explanation_figure(
     name = exp.class_names[cls]
     default_title = f"{name} (p = {exp.probabilities[cls]:.3f})"
     if sure:
-        default_title += f"\nstability of the top 5: {exp.stability(cls):.2f}; hatched: weight within noise"
+        kk = min(TOP_K, exp.n_segments)  # fewer superpixels than 5: the top K
+        default_title += f"\nstability of the top {kk}: {exp.stability(cls, k=kk):.2f}; hatched: weight within noise"
     ax.set_title(plain_text(title if title is not None else default_title), fontsize=10)
     ax.axis("off")
     edges = boundary_mask(exp.segments) if boundaries else None
@@ -212,10 +216,14 @@ def weight_bars(
     level: float = NOISE_LEVEL,
 ) -> Figure:
     """Bar chart of the k strongest weights of a class with their ``level`` intervals (from the refits);
-    each bar is labelled with its superpixel id and how often it is in the top 5."""
+    each bar is labelled with its superpixel id and how often it is in the top 5 (the top K when there are
+    fewer superpixels). k: at most this many bars (>= 1; more than K draws all K)."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be an integer >= 1 (the most bars drawn); got {k!r}")
     w = exp.weights(label)
     low, high = exp.weight_interval(label, level)
-    conf = exp.top_k_confidence(label, k=min(5, w.size))
+    kk = min(TOP_K, w.size)
+    conf = exp.top_k_confidence(label, k=kk)
     strongest = top_k(np.abs(w), k)
     order = strongest[top_k(w[strongest], strongest.size)]  # drawn from the most positive down
     fig, ax = new_axes(ax, (4.6, 0.32 * order.size + 1.2))
@@ -233,10 +241,33 @@ def weight_bars(
     ax.set_yticks(y, [f"#{i}  ({conf[i]:.0%})" for i in order], fontsize=8)
     ax.axvline(0.0, color="0.4", linewidth=0.8)
     ax.set_xlabel(f"weight, {level:.0%} interval", fontsize=9)
-    ax.set_title(plain_text("strongest superpixels (in top 5: % of refits)"), fontsize=9)
+    ax.set_title(plain_text(f"strongest superpixels (in top {kk}: % of refits)"), fontsize=9)
     ax.tick_params(axis="x", labelsize=8)
     ax.grid(axis="x", alpha=0.3)
     return fig
+
+
+#: the longer side in pixels of an explanation's static view (:func:`explanation_png`)
+STATIC_SIDE = 320
+
+
+def explanation_png(exp: ExplanationView, label: int | str | None = None, *, max_side: int = STATIC_SIDE) -> bytes:
+    """A small PNG of the explanation figure's map without a matplotlib figure (fast enough for a notebook's
+    display of an explanation): the image with the red-blue weight overlay of a class (default: the first
+    explained) and yellow superpixel boundaries, its longer side at most ``max_side`` pixels (never
+    enlarged). Returns the PNG bytes of an (h, w, 3) image, (h, w) = ``display_size(H, W, max_side)``."""
+    from ..core.images import display_size, encode_png, resize_image, resize_nearest
+    from .overlay import weight_overlay
+
+    side = int(max_side)
+    if side < 1:
+        raise ValueError(f"max_side must be a positive number of pixels; got {max_side!r}")
+    h, w = display_size(exp.segments.shape[0], exp.segments.shape[1], side)
+    image = resize_image(np.ascontiguousarray(exp.image), (h, w))
+    segments = resize_nearest(exp.segments, (h, w))
+    rgb = weight_overlay(image, segments, exp.weights(label), alpha=0.5)
+    rgb[boundary_mask(segments)] = (1.0, 1.0, 0.6)  # the boundary colour of the default figure
+    return encode_png(np.clip(np.round(rgb * 255.0), 0, 255).astype(np.uint8))
 
 
 def kernel_curve_figure(kernel: str = "matlab", width: float | None = None, ax: Axes | None = None) -> Figure:

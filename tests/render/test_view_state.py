@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import lime_widget as lw
-from lime_widget.render.view_state import ExplanationState, explanation_state, ranks, score_rows
+from lime_widget.render.view_state import ExplanationState, explanation_state, ranks, score_rows, view_png
 
 from ..helpers import cell_image, cell_segments
 
@@ -28,3 +28,39 @@ def test_explanation_state_is_a_fresh_view():
 
 def test_ranks_are_one_for_the_top_class_ties_to_the_lower_id():
     assert ranks(np.array([0.2, 0.5, 0.2, 0.1])).tolist() == [2, 1, 3, 4]
+
+
+def test_view_png_is_the_masked_image_with_the_heatmap_and_the_boundaries():
+    import io
+
+    from PIL import Image
+
+    from lime_widget.core.segmentation import boundary_mask
+    from lime_widget.render.overlay import weight_overlay
+
+    def fn(batch: np.ndarray) -> np.ndarray:
+        p1 = batch.mean(axis=(1, 2, 3)) / 255.0
+        return np.stack([1 - p1, p1], axis=1)
+
+    exp = lw.explain(
+        cell_image(), lw.FunctionClassifier(fn), segments=cell_segments(), hide="black", num_samples=40, progress=False
+    )
+    visible = np.arange(exp.n_segments) % 3 != 0
+    label = exp.top_labels[0]
+    edges = boundary_mask(exp.segments)
+
+    def read(data: bytes) -> np.ndarray:
+        return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+
+    plain = exp.masked_image(visible).astype(np.float64) / 255.0
+    plain[edges] = (1.0, 1.0, 0.6)
+    np.testing.assert_array_equal(
+        read(view_png(exp, visible, label, heatmap=False, alpha=0.5)), np.round(plain * 255).astype(np.uint8)
+    )
+    hot = weight_overlay(
+        exp.masked_image(visible).astype(np.float64) / 255.0, exp.segments, exp.weights(label), alpha=0.3
+    )
+    hot[edges] = (1.0, 1.0, 0.6)
+    np.testing.assert_array_equal(
+        read(view_png(exp, visible, label, heatmap=True, alpha=0.3)), np.round(hot * 255).astype(np.uint8)
+    )

@@ -6,7 +6,7 @@ import pytest
 
 import lime_widget as lw
 
-from .support import Counting, Slow, Sleepy, explain_cells
+from .support import Counting, Sleepy, Slow, explain_cells
 
 
 @pytest.fixture(scope="module")
@@ -14,6 +14,13 @@ def explained() -> tuple[lw.Explanation, Counting]:
     """An explanation whose model counts the images it scores (reset by ``sending_widget``)."""
     fn = Counting()
     return explain_cells(fn), fn
+
+
+@pytest.fixture(scope="module")
+def counted() -> tuple[lw.Explanation, Counting]:
+    """A smaller explanation whose model counts the images it scores."""
+    fn = Counting()
+    return explain_cells(fn, num_samples=40), fn
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,6 @@ def masks(*rows: str) -> np.ndarray:
 def test_mask_key_tells_masks_apart():
     a, b, c = masks("1101", "1101", "1100")
     assert mask_key(a) == mask_key(b) != mask_key(c)
-    assert mask_key(np.ones(9, dtype=bool)) != mask_key(np.ones(8, dtype=bool)) or True  # K is fixed per widget
     assert len(mask_key(np.ones(17, dtype=bool))) == 3  # packed: one byte per 8 superpixels
 
 

@@ -14,6 +14,97 @@ from lime_widget.widget._curve import CurveBook, CurveJob, advance, curve_state,
 from .support import K, click, sending_widget, sent_scores
 
 
+class FakeJobs:
+    """Stands in for the scheduler: the curve it scores (set_curve)."""
+
+    def __init__(self) -> None:
+        self.curve: CurveJob | None = None
+
+    def set_curve(self, job: CurveJob | None) -> None:
+        self.curve = job
+
+
+def no_cache(_mask: np.ndarray) -> None:
+    return None
+
+
+# ---------------------------------------------------------------------- the job and its points
+def test_a_new_job_fills_its_cached_points_and_advance_scores_a_batch_at_a_time(counted):
+    exp, fn = counted
+    label = exp.top_labels[0]
+    all_shown = np.ones(K, dtype=bool)
+    job = new_curve_job(exp, {}, (label, "lime", "deletion"), lambda m: exp.probabilities if m.all() else None)
+    assert job.order.tolist() == lw.ranking_from_weights(exp.weights(label)).tolist()
+    assert job.masks.shape == (K + 1, K) and job.masks[0].tolist() == all_shown.tolist()
+    assert job.scores[0] == exp.probabilities[label] and np.isnan(job.scores[1:]).all()  # the cached point
+    fn.images = 0
+    masks, probs = advance(job, exp, no_cache, 5)
+    assert fn.images == 5 and masks.tolist() == job.masks[1:6].tolist()
+    np.testing.assert_array_equal(probs, exp.rescore_many(job.masks[1:6]))
+    assert job.scores[1:6].tolist() == probs[:, label].tolist() and not job.done()
+    cached = {m.tobytes(): p for m, p in zip(job.masks[6:], exp.rescore_many(job.masks[6:]), strict=True)}
+    fn.images = 0
+    masks, probs = advance(job, exp, lambda m: cached.get(m.tobytes()), 5)  # every point left is cached
+    assert fn.images == 0 and masks.shape == (0, K) and probs.shape == (0, 2) and job.done()
+    ref = lw.deletion_curve(exp, job.order, label)
+    assert job.scores.tolist() == ref.scores.tolist()
+
+
+def test_the_curve_state_of_a_running_and_a_finished_job(counted):
+    exp, _ = counted
+    label = exp.top_labels[1]
+    job = new_curve_job(exp, {}, (label, "random", "insertion"), no_cache)
+    running = curve_state(exp, job, "running")
+    assert running["state"] == "running" and running["label_name"] == exp.class_names[label]
+    assert running["order"] == lw.random_ranking(K, exp.seed).tolist()
+    assert running["scores"] == [None] * (K + 1) and running["area"] is None and running["mode"] == "insertion"
+    advance(job, exp, no_cache, K + 1)
+    done = curve_state(exp, job, "done")
+    ref = lw.deletion_curve(exp, job.order, label, mode="insertion")
+    assert done["scores"] == ref.scores.tolist() and done["area"] == pytest.approx(ref.area, abs=1e-12)
+    assert curve_state(exp, job, "error", "boom")["message"] == "boom"
+
+
+def test_the_curve_book_keeps_finished_curves_and_the_newest_request_wins(counted):
+    exp, _ = counted
+    jobs = FakeJobs()
+    book = CurveBook(jobs)  # type: ignore[arg-type]
+    key = (exp.top_labels[0], "lime", "deletion")
+    shown = book.request(key, exp, {}, no_cache)
+    job = jobs.curve
+    assert shown is not None and shown["state"] == "running" and job is not None and job.key == key
+    assert book.request(key, exp, {}, no_cache) is None and jobs.curve is job  # already being scored
+    advance(job, exp, no_cache, 10)
+    job.published = time.monotonic()  # just published: a partial curve is not due yet
+    assert book.progress(job, exp) is None and jobs.curve is job
+    advance(job, exp, no_cache, K + 1)
+    done = book.progress(job, exp)
+    assert done is not None and done["state"] == "done" and jobs.curve is None and book.finished[key] == done
+    other = (exp.top_labels[0], "lime", "insertion")
+    book.request(other, exp, {}, no_cache)
+    assert jobs.curve is not None and jobs.curve.key == other
+    assert book.request(key, exp, {}, no_cache) == done and jobs.curve is None  # from memory, the other stopped
+    book.request(other, exp, {}, no_cache)
+    assert book.request(None, exp, {}, no_cache) is None and jobs.curve is None  # hidden: stop
+
+
+def test_the_curve_book_shows_an_error_only_for_the_curve_on_show(counted):
+    exp, _ = counted
+    jobs = FakeJobs()
+    book = CurveBook(jobs)  # type: ignore[arg-type]
+    book.request((exp.top_labels[0], "lime", "deletion"), exp, {}, no_cache)
+    old = jobs.curve
+    assert old is not None
+    book.request((exp.top_labels[1], "lime", "deletion"), exp, {}, no_cache)
+    assert book.failed(old, exp, RuntimeError("late")) is None and jobs.curve is not old  # superseded: ignored
+    assert book.progress(old, exp) is None  # nor published
+    current = jobs.curve
+    assert current is not None
+    state = book.failed(current, exp, ZeroDivisionError("boom"))
+    assert state is not None and state["state"] == "error" and state["message"] == "ZeroDivisionError: boom"
+    assert jobs.curve is None
+
+
 def test_the_curve_equals_deletion_curve_and_is_kept(explained):
     w, _, sent = sending_widget(explained, prescore=False)
     try:

@@ -56,3 +56,36 @@ def test_the_front_end_asks_for_a_flip_with_a_custom_message():
         assert "not a request" in w.error
     finally:
         w.close()
+
+
+@pytest.mark.parametrize(
+    ("content", "is_request"),
+    [
+        ({"type": "minimal_flip"}, True),
+        ({"type": "minimal_flip", "budget": 5}, False),  # nothing else may ride along
+        ({"type": "rm -rf"}, False),
+        ({}, False),
+        (["minimal_flip"], False),
+        ("minimal_flip", False),
+        (None, False),
+    ],
+)
+def test_the_one_request_that_is_not_state(content, is_request):
+    assert is_flip_request(content) is is_request
+
+
+def test_a_rejected_value_is_sent_back_and_its_error_stays_until_a_newer_mask_is_scored():
+    w, _ = make_widget()
+    resent: list[list[str]] = []
+    original = w.send_state
+    w.send_state = lambda key=None: (resent.append(key), original(key))  # type: ignore[method-assign]
+    try:
+        w.set_state({"top_k": 0, "heatmap_opacity": 0.3})
+        assert w.heatmap_opacity == 0.3 and w.top_k == 5  # the good part is applied
+        assert [k for k in resent if k] == [["top_k"]] and w.status == "error" and "top_k" in w.error
+        w.visible = list(w.visible)  # the same mask from Python: no new rev, nothing scored
+        assert w.wait_idle(10) and w.status == "error"
+        front_end_toggle(w, 1)
+        assert w.wait_idle(10) and w.status == "ready" and w.error == ""
+    finally:
+        w.close()

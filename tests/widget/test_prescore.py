@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from lime_widget.core.rankings import top_k_positive as _top_k_positive
-from lime_widget.widget._cache import ScoreCache, mask_key
 from lime_widget.widget import _prescore
+from lime_widget.widget._cache import ScoreCache, mask_key
 from lime_widget.widget.explorer import LimeWidget
 
 from .support import K, click, sending_widget, sent_scores

@@ -86,10 +86,10 @@ def test_find_flip_wait_returns_the_search_the_view_started(slow):
 
 def test_a_click_pauses_the_flip_search(slow):
     exp, fn = slow
-    fn.delay = 0.05
+    fn.delay = 0.2  # the search batches its passes (80 in 4 calls): it is still running when the click comes
     w = LimeWidget(exp, prescore=False)
     try:
-        w.flip_budget = 80  # at most 80 passes of 0.05 s
+        w.flip_budget = 80  # at most 80 passes, in calls of 0.2 s
         w.find_flip()
         time.sleep(0.2)
         vis = list(w.visible)

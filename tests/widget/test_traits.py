@@ -7,7 +7,7 @@ import pytest
 import traitlets
 
 import lime_widget as lw
-from lime_widget.widget._traits import Limits, screen
+from lime_widget.widget._traits import Limits, check_switch, screen
 from lime_widget.widget.explorer import LimeWidget
 
 from ..helpers import cell_image, cell_segments
@@ -97,3 +97,31 @@ def test_screen_splits_a_message_by_the_same_rules():
     assert s.resend == {"top_k", "scores"}
     assert any("top_k must be an integer between 1 and 4; got 9" in p for p in s.problems)
     assert any("'nope' is not a field" in p for p in s.problems)
+
+
+def test_limits_of_a_widget_with_and_without_gradcam():
+    plain = Limits.of(4, [np.int64(2), 0], gradcam=False)
+    assert plain == Limits(n_segments=4, labels=(2, 0), heatmap_methods=("lime",), rankings=("lime", "random"))
+    assert all(type(c) is int for c in plain.labels)
+    cam = Limits.of(4, [2, 0], gradcam=True)
+    assert cam.heatmap_methods == ("lime", "gradcam") and cam.rankings == ("lime", "gradcam", "random")
+
+
+@pytest.mark.parametrize(
+    ("value", "automatic", "ok"),
+    [
+        (True, False, True),
+        (False, True, True),
+        (None, True, True),
+        (None, False, False),
+        (1, False, False),
+        ("yes", True, False),
+    ],
+)
+def test_a_switch_from_python_is_true_false_or_automatic(value, automatic, ok):
+    if ok:
+        check_switch("prescore", value, automatic=automatic)
+        return
+    allowed = "True, False or None" if automatic else "True or False"
+    with pytest.raises(TypeError, match=f"prescore must be {allowed}.*got {value!r}"):
+        check_switch("prescore", value, automatic=automatic)
