@@ -45,15 +45,15 @@ def _explain(k: int) -> lw.Explanation:
 
 
 def _one_segment() -> lw.Explanation:
-    """An explanation of one superpixel (what a file may hold; explain refuses to segment into one): the two-stripe
-    explanation refitted on its first stripe alone, checked by a JSON round trip."""
+    """An explanation of one superpixel, made by hand (explain and the file reader refuse one superpixel, but the
+    dataclass takes it): the two-stripe explanation refitted on its first stripe alone."""
     two = _explain(2)
     masks = two.masks[:, :1].copy()
     fit = fit_surrogate(masks, two.sample_scores, two.kernel_weights, alpha=float(two.config.ridge_alpha))
     draws = bootstrap_coefs(
         masks, two.sample_scores, two.kernel_weights, float(two.config.ridge_alpha), np.random.default_rng(0), draws=40
     )
-    one = dataclasses.replace(
+    return dataclasses.replace(
         two,
         segments=np.zeros_like(two.segments),
         masks=masks,
@@ -65,7 +65,6 @@ def _one_segment() -> lw.Explanation:
         inert_segments=np.zeros(1, dtype=bool),
         composer=None,
     )
-    return lw.Explanation.from_json(one.to_json())
 
 
 @pytest.fixture(scope="module", params=KS, ids=[f"K={k}" for k in KS])
