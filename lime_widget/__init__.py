@@ -42,6 +42,9 @@ _EXPORTS = {
     "sample_image": "core.images",
     "to_rgb_uint8": "core.images",
     "ModelUnavailableError": "models.zoo",
+    "OnnxClassifier": "models._onnx",
+    "KerasClassifier": "models._keras",
+    "auto_device": "models.classifiers",
     "as_classifier": "models.zoo",
     "imagenet_categories": "models.zoo",
     "load_model": "models.zoo",
@@ -75,6 +78,8 @@ if TYPE_CHECKING:
     from .engine.pipeline import DegenerateExplanationError, DegenerateExplanationWarning, explain
     from .engine.prediction import Prediction, predict
     from .engine.presets import PRESETS, preset
+    from .models._keras import KerasClassifier
+    from .models._onnx import OnnxClassifier
     from .models.classifiers import (
         Classifier,
         ClassLookupError,
@@ -82,6 +87,7 @@ if TYPE_CHECKING:
         ModelOutputError,
         Preprocess,
         TorchClassifier,
+        auto_device,
     )
     from .models.threads import set_threads
     from .models.zoo import ModelUnavailableError, as_classifier, imagenet_categories, load_model

@@ -2,7 +2,10 @@
 (atomically) writing it, and the per-image row files (``rows/*.json``) it is rebuilt from.
 
 A worker writes an image's explanation, then its row file; the client gathers rows into the table every few
-seconds. The row files are the record: a table lost with a killed process, or corrupt, is rebuilt from them.
+seconds. While a run is on, ``audit.running`` exists: when a run ends without removing it (its process was
+killed), the rows finished after the last table write are taken from the row files, and a corrupt table is
+rebuilt from them. After a clean end (Ctrl-C included) the table is the record: a row file written later, by a
+task that was cancelled but still finished, is not trusted over it (that image is explained again).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ if TYPE_CHECKING:
 
 TABLE = "audit.parquet"
 ROWS = "rows"
+RUNNING = "audit.running"
 COLUMNS = (
     "index",
     "path",
@@ -207,9 +211,10 @@ def read_row(path: Path) -> dict[str, Any]:
 
 
 def load_rows(out: Path) -> list[dict[str, Any]]:
-    """Every row recorded in ``out``: the table's, completed (or replaced) by the row files. A corrupt table
-    is rebuilt from the row files, and a corrupt row file ignored (its image is explained again), each with
-    a warning naming the file; without row files a corrupt table is an :class:`AuditOutputError`."""
+    """Every row recorded in ``out``: the table's, completed (or replaced) by the row files when the last run
+    did not end cleanly. A corrupt table is rebuilt from the row files, and a corrupt row file ignored (its
+    image is explained again), each with a warning naming the file; without row files a corrupt table is an
+    :class:`AuditOutputError`."""
     folder = out / ROWS
     files = sorted(folder.glob("*.json")) if folder.is_dir() else []
     try:
@@ -219,6 +224,9 @@ def load_rows(out: Path) -> list[dict[str, Any]]:
             raise
         warnings.warn(f"{err}; rebuilt from the {len(files)} files in {str(folder)!r}", UserWarning, stacklevel=3)
         rows = []
+    else:
+        if (out / TABLE).exists() and not (out / RUNNING).exists():
+            return rows  # the last run ended cleanly: its table is the record
     by_key = {row_key(row): row for row in rows}
     for f in files:
         try:

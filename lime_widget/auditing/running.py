@@ -33,13 +33,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..core._checks import positive_int
+from ..core._files import atomic_write_text
 from ..engine.explanation import Explanation
 from ..models.classifiers import Classifier, ClassLookupError, class_id
 from ..models.zoo import OFFLINE_MODELS, as_classifier, imagenet_categories
 from ._extra import TABLE_ENGINE, require_extra
 from ._items import AuditItem, collect_items
 from ._manifest import MANIFEST, check_explain_kwargs, config_of, manifest_conflict, parameters_of, write_manifest
-from ._table import ROWS, TABLE, AuditOutputError, empty_row, frame, load_rows, row_key, write_table
+from ._table import ROWS, RUNNING, TABLE, AuditOutputError, empty_row, frame, load_rows, row_key, write_table
 from ._work import EXPLANATIONS, AuditJob, audit_classifier, audit_task, model_plugin_class, row_file
 
 if TYPE_CHECKING:
@@ -258,6 +259,7 @@ def audit(
             print(f"Dask dashboard: {dask_client.dashboard_link}", flush=True)
         threads = 1 if client is None else None  # our workers are single-threaded; a user's cluster is theirs
         dask_client.register_plugin(model_plugin_class()(job.plugin, model, threads), name=job.plugin)
+        atomic_write_text(folder / RUNNING, f"pid {os.getpid()}\n")  # removed once the table holds every row
         try:
             rows = _run(dask_client, todo, job, rows, folder, progress=progress, total=len(items))
         finally:
@@ -489,6 +491,7 @@ def _run(
         with contextlib.suppress(Exception):
             client.cancel(list(done_iter.futures))
         write_table(out, rows)  # also on Ctrl-C or a lost cluster: what finished is kept
+        (out / RUNNING).unlink(missing_ok=True)
     return rows
 
 

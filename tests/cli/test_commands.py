@@ -47,3 +47,17 @@ def test_cli_image_file_and_errors(tmp_path, capsys):
     assert main(["explain", str(tmp_path / "missing.png"), "--no-progress"]) == 2
     assert "not found" in capsys.readouterr().err
     assert main(["explain", "chelsea", "--model", "nope", "--no-progress"]) == 2
+
+
+def test_cli_refuses_sizes_above_the_limits_in_one_line_before_any_work(tmp_path, capsys):
+    for flag, value, needle in [
+        ("--num-samples", "100000000000", "num_samples=100,000,000,000 is above the limit of 1,000,000"),
+        ("--n-segments", "1000000000", "n_segments=1,000,000,000 is above the limit of 65,535"),
+        ("--max-samples", "99999999999", "max_samples=99,999,999,999 is above the limit"),
+    ]:
+        out = tmp_path / flag.strip("-")
+        assert main(["explain", "chelsea", flag, value, "--out", str(out), "--no-progress"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and needle in err and "lime_widget.engine.limits" in err
+        assert len(err.strip().splitlines()) == 1
+        assert not out.exists()  # refused before the output folder is made

@@ -103,3 +103,58 @@ def test_a_format_1_file_from_lime_widget_0_1_still_loads():
     assert exp.config.sampling == "lime" and exp.config.kernel == "lime" and exp.config.segmentation == "given"
     assert exp.coef_draws is None and exp.stop_reason == "fixed"
     assert exp.weights("bright").max() > 0
+
+
+def _static_exp() -> lw.Explanation:
+    from ..helpers import cell_image, linear_model
+
+    beta = np.zeros(64)
+    beta[5] = 0.2
+    return lw.explain(
+        cell_image(), linear_model(beta), segments=cell_segments(), hide="black", num_samples=40, progress=False
+    )
+
+
+def test_an_explanation_shows_as_an_image_in_a_notebook():
+    import io
+
+    from PIL import Image
+
+    exp = _static_exp()
+    png = exp._repr_png_()
+    assert png is not None and png.startswith(b"\x89PNG")
+    with Image.open(io.BytesIO(png)) as im:
+        assert im.size == (64, 64) and im.mode == "RGB"
+    assert exp._repr_png_() is png  # cached on the object: made once
+    html = exp._repr_html_()
+    assert html is not None and html.count("<img") == 1 and "data:image/png;base64," in html
+    assert "top superpixels for" in html and "Explanation(64x64 image" in html
+    assert repr(exp).startswith("Explanation(64x64 image, 64 superpixels, 40 samples")  # the text repr stays
+
+
+def test_a_copy_draws_its_own_view():
+    exp = _static_exp()
+    png = exp.static_png()
+    other = exp.with_model(exp.model)
+    assert other._static_png is None  # not carried to a copy that may differ
+    assert other.static_png() == png
+
+
+def test_class_names_are_escaped_in_the_html_view():
+    exp = _static_exp()
+    exp.class_names = ["<b>no</b>", "<script>x</script>"]
+    html = exp._repr_html_()
+    assert html is not None and "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_a_failing_view_falls_back_to_the_text_repr(monkeypatch):
+    import lime_widget.render.figures as figures
+
+    exp = _static_exp()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no display today")
+
+    monkeypatch.setattr(figures, "explanation_png", broken)
+    assert exp._repr_png_() is None and exp._repr_html_() is None
+    assert repr(exp).startswith("Explanation(")

@@ -135,7 +135,9 @@ HOSTILE_OUTPUTS = [
 ]
 
 
-@pytest.mark.parametrize(("make", "output", "needle"), [h[1:] for h in HOSTILE_OUTPUTS], ids=[h[0] for h in HOSTILE_OUTPUTS])
+@pytest.mark.parametrize(
+    ("make", "output", "needle"), [h[1:] for h in HOSTILE_OUTPUTS], ids=[h[0] for h in HOSTILE_OUTPUTS]
+)
 def test_hostile_outputs_are_refused_at_the_first_batch(make, output, needle):
     fn = _Calls(make)
     with pytest.raises(ModelOutputError, match=needle) as info:

@@ -51,3 +51,21 @@ def test_efficientnet_lite2_without_its_package_says_what_to_install(monkeypatch
         lw.load_model("efficientnet_lite2")
     clf = lw.load_model("efficientnet_lite2", pretrained=False)  # the architecture needs no weights package
     assert clf.preprocess is not None and clf.preprocess.resize == (260, 260)
+
+
+def test_device_auto_reaches_every_torch_based_model():
+    import torch
+
+    expected = lw.auto_device()
+    assert lw.load_model(device="auto").device == expected
+    module = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.LazyLinear(3)).eval()
+    clf = lw.as_classifier(module, preprocess=lw.Preprocess(resize=(8, 8)), device="auto")
+    assert clf.device == expected
+
+
+@pytest.mark.parametrize("model", [lambda batch: batch.mean(axis=(1, 2, 3))[:, None], "classifier"])
+def test_device_is_refused_where_it_does_not_apply(model):
+    if model == "classifier":
+        model = lw.FunctionClassifier(lambda batch: batch.mean(axis=(1, 2, 3))[:, None])
+    with pytest.raises(TypeError, match="device= does not apply"):
+        lw.as_classifier(model, device="cpu")

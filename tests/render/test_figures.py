@@ -125,3 +125,36 @@ def test_uncertain_superpixels_are_veiled_and_the_bars_show_intervals(planted):
     only_map = exp.figure(1, bars=False)
     assert len(only_map.axes) == 2  # map + colour bar
     plt.close(only_map)
+
+
+def test_the_static_png_shows_the_weight_signs_and_boundaries(signed_exp):
+    import io
+
+    from PIL import Image
+
+    from lime_widget.render.figures import explanation_png
+
+    with Image.open(io.BytesIO(explanation_png(signed_exp))) as im:
+        rgb = np.asarray(im.convert("RGB")).astype(int)
+    assert rgb.shape == (64, 64, 3)  # never enlarged
+    seg = cell_segments()
+    inside = ~boundary_mask(seg)
+    pos, neg = rgb[(seg == POSITIVE) & inside], rgb[(seg == NEGATIVE) & inside]
+    assert pos[:, 2].mean() > pos[:, 0].mean() + 20  # blue: evidence for the class
+    assert neg[:, 0].mean() > neg[:, 2].mean() + 20  # red: evidence against
+    np.testing.assert_array_equal(rgb[boundary_mask(seg)][0], [255, 255, 153])  # the default figure's boundary colour
+
+
+def test_the_static_png_is_small_for_a_large_image():
+    import io
+
+    from PIL import Image
+
+    from lime_widget.render.figures import STATIC_SIDE, explanation_png
+
+    big = np.kron(cell_image(), np.ones((10, 12, 1), dtype=np.uint8))  # 640 x 768
+    exp = lw.explain(big, linear_model(np.zeros(64)), segmentation="grid", num_samples=16, hide="black", progress=False)
+    with Image.open(io.BytesIO(explanation_png(exp))) as im:
+        assert im.size == (STATIC_SIDE, round(640 * STATIC_SIDE / 768))  # (w, h): the longer side is 320
+    with pytest.raises(ValueError, match="max_side"):
+        explanation_png(exp, max_side=0)
