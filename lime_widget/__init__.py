@@ -30,6 +30,7 @@ _EXPORTS = {
     "compare_rankings": "core.rankings",
     "gradcam": "analysis.class_activation",
     "superpixel_scores": "analysis.class_activation",
+    "LimitError": "engine.limits",
     "explain": "engine.pipeline",
     "DegenerateExplanationError": "engine.pipeline",
     "DegenerateExplanationWarning": "engine.pipeline",
@@ -75,6 +76,7 @@ if TYPE_CHECKING:
     from .core.segmentation import SegmentationError, segment
     from .engine.config import ExplainConfig
     from .engine.explanation import Explanation
+    from .engine.limits import LimitError
     from .engine.pipeline import DegenerateExplanationError, DegenerateExplanationWarning, explain
     from .engine.prediction import Prediction, predict
     from .engine.presets import PRESETS, preset

@@ -121,7 +121,7 @@ def curve_counts(n_segments: int, steps: int | None = None) -> np.ndarray:
     dropped, so a curve never has more than K + 1 points)."""
     k = int(n_segments)
     s = positive_int(steps, "steps", allow_none=True, hint="None: one step per superpixel")
-    s = k if s is None else s
+    s = k if s is None else min(s, k)  # more steps than superpixels give the same K + 1 points; never allocate them
     return np.unique(np.round(np.arange(s + 1) * k / s).astype(np.int64))
 
 

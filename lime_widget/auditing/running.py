@@ -205,7 +205,8 @@ def audit(
         raise ValueError(f"progress must be True or False; got {progress!r}")
     kwargs = check_explain_kwargs(explain_kwargs)
     cfg = config_of(kwargs)  # bad explain settings (n_segments included) fail here, before any cluster starts
-    names = _class_names(model)  # a model that cannot be a classifier, or an unknown name, fails here too
+    with _environ_kept():  # importing torchvision sets TORCHINDUCTOR_CACHE_DIR: the caller's environment stays
+        names = _class_names(model)  # a model that cannot be a classifier, or an unknown name, fails here too
     for c in cfg.classes or () if names is not None else ():  # a model without class names: the workers check
         try:
             class_id(c, names or [])
@@ -533,28 +534,35 @@ def _connect(client: Client | str | None, n_workers: int | None) -> Iterator[Cli
     # One task at a time per worker (saturation 1.0), so a worker that dies takes the blame for the one image it
     # was explaining only; that image is tried once more (a chance death, say of memory, is survived) and
     # then becomes an error row (allowed-failures 1: an image that crashes the process costs two restarts).
+    with (
+        _environ_kept(),
+        dask.config.set(
+            {
+                "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+                "distributed.scheduler.allowed-failures": 1,
+                "distributed.scheduler.worker-saturation": 1.0,
+            }
+        ),
+        LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address="127.0.0.1:0",
+            silence_logs=logging.ERROR,
+            # torch, numpy and OpenMP in each worker start single-threaded, like the worker itself
+            env={"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"},
+        ) as cluster,
+        Client(cluster) as c,
+    ):
+        yield c
+
+
+@contextlib.contextmanager
+def _environ_kept() -> Iterator[None]:
+    """Put the process's environment back as it was on leaving (variables set inside are removed)."""
     saved = dict(os.environ)
     try:
-        with (
-            dask.config.set(
-                {
-                    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
-                    "distributed.scheduler.allowed-failures": 1,
-                    "distributed.scheduler.worker-saturation": 1.0,
-                }
-            ),
-            LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address="127.0.0.1:0",
-                silence_logs=logging.ERROR,
-                # torch, numpy and OpenMP in each worker start single-threaded, like the worker itself
-                env={"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"},
-            ) as cluster,
-            Client(cluster) as c,
-        ):
-            yield c
+        yield
     finally:
         for name in [k for k in os.environ if k not in saved]:
             del os.environ[name]

@@ -65,6 +65,9 @@ class ExplainConfig:
     distances; kernel_width: its width (None = the kernel's default). ridge_alpha: the Ridge penalty (0 = weighted least squares). top_labels: how many
     of the most probable classes to explain; classes: explicit class ids or names instead. figure_style:
     the default look of figures. preset: the name of the preset this started from, if any.
+    Sizes are capped (:mod:`lime_widget.engine.limits`): num_samples and max_samples at most ``MAX_SAMPLES``
+    (10**6), refits ``MAX_REFITS`` (10**4), n_segments ``MAX_SEGMENTS`` (65,535), blur_sigma ``MAX_SIGMA``
+    (1000 px); above them a :class:`~lime_widget.engine.limits.LimitError`.
     """
 
     num_samples: int | str = 1000

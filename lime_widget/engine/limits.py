@@ -17,6 +17,7 @@ swaps. Two kinds of limit:
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Any
 
@@ -125,10 +126,19 @@ def check_memory(parts: dict[str, int], *, what: str, lower: str) -> None:
     )
 
 
-def explanation_parts(n: int, k: int, n_classes: int, refits: int, n_explained: int) -> dict[str, int]:
-    """The large arrays of one explanation of n samples, K superpixels, C classes, R refits of L classes."""
-    return {
+def explanation_parts(
+    n: int, k: int, n_classes: int, refits: int, n_explained: int, sampling: str = "lime"
+) -> dict[str, int]:
+    """The large arrays of one explanation of n samples, K superpixels, C classes, R refits of L classes, in
+    bytes. The ``balanced`` design also builds an m x m Hadamard matrix (m the power of two above K; int64, its
+    bool form and a permuted copy) and draws whole blocks of 2m rows whatever n is."""
+    parts = {
         f"masks {n:,} x {k:,} and their float copies": n * k * BYTES_PER_MASK_CELL,
         f"scores {n:,} x {n_classes:,}": 2 * n * n_classes * 8,  # the batches and their concatenation
         f"refits {refits:,} x {n_explained:,} x {k:,}": refits * n_explained * k * 8,
     }
+    if sampling == "balanced":
+        m = 2 ** math.ceil(math.log2(k + 1))
+        rows = -(-(n + 1) // (2 * m)) * 2 * m  # whole blocks of 2m rows
+        parts[f"the balanced design's {m:,} x {m:,} Hadamard matrix and {rows:,} rows"] = 10 * m * m + 2 * rows * k
+    return parts

@@ -116,6 +116,9 @@ def explain(
     random_state: int seed, Generator or None (a fresh seed, recorded in the result). batch_size: images
     per forward pass (auto). progress: tqdm bar. preset: ``lime``, ``matlab``, ``walkthrough`` or
     ``paper`` (see :mod:`lime_widget.engine.presets`) or an :class:`ExplainConfig`; explicit arguments override it.
+    Limits (:mod:`lime_widget.engine.limits`): each size argument has a cap, and the run's arrays must fit a
+    memory budget (half the machine's memory, or ``LIME_WIDGET_MEMORY_BUDGET``), checked before they are
+    allocated; above either a :class:`~lime_widget.engine.limits.LimitError` (a ValueError) names the argument.
     """
     t0 = time.perf_counter()
     if labels is not None:
@@ -166,10 +169,11 @@ def explain(
     n_explained = len(cfg.classes) if cfg.classes is not None else min(cfg.top_labels, n_classes)
     rows_arg = "max_samples" if cfg.num_samples == "auto" else "num_samples"
     check_memory(
-        explanation_parts(n_rows, int(seg.max()) + 1, n_classes, int(cfg.refits), n_explained),
+        explanation_parts(n_rows, int(seg.max()) + 1, n_classes, int(cfg.refits), n_explained, cfg.sampling),
         what=f"{rows_arg}={n_rows:,} with {int(seg.max()) + 1:,} superpixels, refits={cfg.refits:,} and "
         f"{n_explained} explained classes",
-        lower=f"{rows_arg}, refits, top_labels or the number of superpixels",
+        lower=f"{rows_arg}, refits, top_labels or the number of superpixels"
+        + (" (or use sampling='lime', whose masks need no Hadamard matrix)" if cfg.sampling == "balanced" else ""),
     )
 
     t_fill = time.perf_counter()

@@ -142,13 +142,29 @@ def class_info(exp: ExplanationState, label: int, original: float, cam: np.ndarr
     }
 
 
-def view_png(exp: ExplanationState, visible: np.ndarray, label: int, *, heatmap: bool, alpha: float) -> bytes:
-    """PNG of a view at full resolution: the image with the superpixels where ``visible`` bool (K,) is False
-    replaced by the fill, the weights of class ``label`` over it when ``heatmap`` (opacity ``alpha`` in 0..1),
-    and the superpixel boundaries."""
-    keep = np.asarray(visible, dtype=bool)[exp.segments]
-    img = np.where(keep[..., None], exp.image, exp.fill).astype(np.float64) / 255.0
+def view_png(
+    exp: ExplanationState,
+    visible: np.ndarray,
+    label: int,
+    *,
+    heatmap: bool,
+    alpha: float,
+    size: tuple[int, int] | None = None,
+) -> bytes:
+    """PNG of a view: the image with the superpixels where ``visible`` bool (K,) is False replaced by the fill,
+    the weights of class ``label`` over it when ``heatmap`` (opacity ``alpha`` in 0..1), and the superpixel
+    boundaries.
+
+    size: (h, w) to draw it at, as the view shows it (its ``height``, ``width``): the image and fill resized
+    (antialiased), the superpixels by nearest neighbour, as the view's own copies are; None: full resolution."""
+    image, fill, segments = exp.image, exp.fill, exp.segments
+    if size is not None and tuple(size) != segments.shape:
+        # resized first, so a large photo costs what the view's copy costs; the boundaries stay one pixel wide
+        size = (int(size[0]), int(size[1]))
+        image, fill, segments = resize_image(image, size), resize_image(fill, size), resize_nearest(segments, size)
+    keep = np.asarray(visible, dtype=bool)[segments]
+    img = np.where(keep[..., None], image, fill).astype(np.float64) / 255.0
     if heatmap:
-        img = weight_overlay(img, exp.segments, exp.coef[exp.class_row(label)], alpha=alpha)
-    img[boundary_mask(exp.segments)] = BOUNDARY_RGB
+        img = weight_overlay(img, segments, exp.coef[exp.class_row(label)], alpha=alpha)
+    img[boundary_mask(segments)] = BOUNDARY_RGB
     return encode_png(np.round(img * 255).astype(np.uint8))

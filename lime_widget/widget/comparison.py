@@ -24,6 +24,7 @@ from ..engine.explanation import Explanation
 from ..engine.pipeline import explain
 from ..engine.presets import resolve
 from ..models.zoo import as_classifier, load_model
+from ._static_view import picture_entries, side_by_side, with_static
 from .explorer import LimeWidget
 
 
@@ -120,6 +121,24 @@ class ModelComparison(ipywidgets.VBox):  # type: ignore[misc]
             f"weights' rank correlation (Spearman): <b>{a.rank_correlation:.2f}</b>; "
             f"top-{a.k} superpixels in common: <b>{round(a.top_k_overlap * a.k)} of {a.k}</b></div>"
         )
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """The widgets' display plus a static view of the explorers side by side and the comparison (see
+        :meth:`LimeWidget._repr_mimebundle_`), for front ends that cannot run widgets."""
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if not all(w.static_view for w in self.explorers):
+            return bundle
+        return with_static(bundle, self._static_entries, "lime_widget comparison")
+
+    def _static_entries(self) -> dict[str, str]:
+        hidden = len(self.explorers[0].visible) - int(np.sum(self.explorers[0].visible))
+        a = self.agreement
+        lines = [
+            f"{hidden} superpixels hidden (in both); weights' rank correlation (Spearman) {a.rank_correlation:.2f}, "
+            f"top-{a.k} superpixels in common: {round(a.top_k_overlap * a.k)} of {a.k}"
+        ]
+        pictures = [w._static_picture() for w in self.explorers]
+        return picture_entries(side_by_side(pictures, self.names, lines))
 
     def close(self) -> None:
         for w in getattr(self, "explorers", []):

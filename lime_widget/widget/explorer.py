@@ -42,6 +42,7 @@ from ._messages import apply_state, is_flip_request, reject_request
 from ._prescore import neighbours, split_by_cache
 from ._scheduler import Scheduler
 from ._scores import ScoreBook, history_entry, score_entries, with_entry
+from ._static_view import Picture, PictureCache, explorer_picture, picture_entries, with_static
 from ._traits import FRONT_END_TRAITS, RULES, Limits, check, check_switch
 
 __all__ = [
@@ -100,6 +101,9 @@ class LimeWidget(anywidget.AnyWidget):
     prescore_limit: int = 160
     #: seconds between two messages of background scores to the view (fewer, larger messages)
     send_interval_s: float = 0.25
+    #: whether a display carries the static view beside the widget (``_repr_mimebundle_``). It holds the PNG
+    #: twice (image/png and the HTML figure: about 0.5 MB for a 451 x 300 photo) in a notebook saved with outputs
+    static_view: bool = True
 
     # The bundle, as synced strings read per widget. Not class-level Paths: anywidget would wrap those in a
     # FileContents whose ``changed`` signal holds a strong reference to every widget ever made, so that no
@@ -178,6 +182,7 @@ class LimeWidget(anywidget.AnyWidget):
         self._last_mask = np.ones(exp.n_segments, dtype=bool)
         self._view_seen = False  # a view has sent a mask: someone may click, so pre-scoring is worth it
         self._prescore_on = (not on_jupyterhub()) if prescore is None else prescore
+        self._picture = PictureCache()  # the static view's picture, drawn once per view displayed
         super().__init__(**explanation_state(exp, max_display_side=max_display_side, gradcam_scores=cams))
         self.observe(self._on_mask_change, names=["visible", "rev"])
         self.observe(self._on_curve_change, names=["show_curve", "curve_ranking", "curve_mode", "selected_label"])
@@ -301,6 +306,29 @@ class LimeWidget(anywidget.AnyWidget):
         if jobs is not None:
             jobs.close(self.close_join_s)
         super().close()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """The widget's display plus its static view (``_static_view``: a PNG of the view, an HTML figure with
+        the top classes, text), which front ends that cannot run the widget show instead (a saved notebook on
+        GitHub or nbviewer, Kaggle). Drawn once per view; a failure to draw it never fails the display."""
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if not self.static_view:
+            return bundle
+        return with_static(bundle, lambda: picture_entries(self._static_picture()), "lime_widget explorer")
+
+    def _static_picture(self) -> Picture:
+        """The view as it is now, as a picture (drawn at the view's size, cached until the view changes)."""
+        return explorer_picture(
+            self._exp,
+            self._picture,
+            rev=int(self.rev),
+            visible=list(self.visible),
+            label=int(self.selected_label),
+            heatmap=bool(self.show_heatmap),
+            alpha=float(self.heatmap_opacity),
+            size=(int(self.height), int(self.width)),
+            scores=list(self.scores),
+        )
 
     def save_html(self, path: str | Path) -> Path:
         """Write the widget as it is now to one self-contained HTML file that opens offline, without a kernel.

@@ -221,3 +221,28 @@ def test_a_huge_display_side_never_enlarges_the_image(small_exp, tmp_path):
     # the display copy is at most the image: a typo here cannot allocate more than the image itself
     out = small_exp.to_html(tmp_path / "x.html", max_display_side=10**12)
     assert out.stat().st_size > 1000
+
+
+@pytest.mark.parametrize("how", ["segments", "callable"])
+def test_a_label_map_with_very_many_superpixels_is_refused_before_the_fill(monkeypatch, how):
+    monkeypatch.setenv(limits.MEMORY_ENV, "64M")
+    every_pixel = np.arange(64 * 64).reshape(64, 64)  # 4096 superpixels of one pixel
+    fn = Counting()
+    kwargs = (
+        {"segments": every_pixel} if how == "segments" else {"segments": None, "segmentation": lambda im: every_pixel}
+    )
+    with pytest.raises(LimitError, match=r"num_samples=1,000 with 4,096 superpixels") as info:
+        _explain(fn, num_samples=1000, **kwargs)
+    assert "masks 1,000 x 4,096" in str(info.value)
+    assert fn.calls == 0
+
+
+def test_the_balanced_designs_hadamard_matrix_counts_and_lime_sampling_avoids_it(monkeypatch):
+    monkeypatch.setenv(limits.MEMORY_ENV, "256M")
+    every_pixel = np.arange(64 * 64).reshape(64, 64)  # 4096 superpixels: an 8192 x 8192 Hadamard matrix
+    fn = Counting()
+    with pytest.raises(LimitError, match=r"8,192 x 8,192 Hadamard matrix.*sampling='lime'"):
+        _explain(fn, segments=every_pixel, num_samples=20, refits=0)
+    assert fn.calls == 0
+    exp = _explain(fn, segments=every_pixel, num_samples=20, refits=0, sampling="lime")
+    assert exp.masks.shape == (20, 4096)
