@@ -68,7 +68,7 @@ def parse_bytes(text: str) -> int:
         value = float(s[: len(s) - len(unit)])
     except ValueError:
         value = -1.0
-    if not value > 0 or value == float("inf"):
+    if not value > 0 or value == float("inf") or value * _UNITS[unit] < 1:
         raise LimitError(f"{MEMORY_ENV}={text!r} is not a size; give bytes or a number with K, M, G or T, e.g. 16G")
     return int(value * _UNITS[unit])
 
@@ -100,7 +100,7 @@ def check_count(
 
 def check_sigma(value: float, name: str) -> None:
     """Refuse a Gaussian sigma in pixels above :data:`MAX_SIGMA` (a filter of 8 sigma + 1 taps)."""
-    if float(value) > MAX_SIGMA:  # read at each call, so raising the constant takes effect
+    if not float(value) <= MAX_SIGMA:  # NaN too; read at each call, so raising the constant takes effect
         raise LimitError(
             f"{name}={value!r} px is above the limit of {MAX_SIGMA:g} px (the blur filter has 8 sigma + 1 taps and "
             f"that many operations per pixel); use a smaller {name}, or raise lime_widget.engine.limits.MAX_SIGMA"

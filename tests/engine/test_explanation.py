@@ -43,68 +43,6 @@ def test_explanation_queries(planted):
     assert "superpixels" in repr(exp) and "top superpixels" in exp.summary()
 
 
-def test_json_round_trip_is_exact(planted, tmp_path):
-    img, clf, _ = planted
-    exp = lw.explain(img, clf, num_samples=60, segmentation="slic", n_segments=20, top_labels=2, progress=False)
-    text = exp.to_json()
-    back = lw.Explanation.from_json(text)
-    for name in (
-        "image",
-        "segments",
-        "fill",
-        "probabilities",
-        "coef",
-        "intercepts",
-        "r2_scores",
-        "local_predictions",
-        "masks",
-        "sample_scores",
-        "distances",
-        "kernel_weights",
-        "coef_draws",
-    ):
-        a, b = getattr(exp, name), getattr(back, name)
-        assert a.dtype == b.dtype and a.shape == b.shape, name
-        np.testing.assert_array_equal(a, b, err_msg=name)
-    assert back.config == exp.config
-    assert back.seed == exp.seed and back.versions == exp.versions and back.top_labels == exp.top_labels
-    assert back.stop_reason == exp.stop_reason and back.sampling_trace == exp.sampling_trace
-    np.testing.assert_array_equal(back.weight_std(), exp.weight_std())
-    assert back.stability() == exp.stability()
-    assert back.to_json() == text
-    with pytest.raises(RuntimeError, match="with_model"):
-        back.rescore(np.ones(exp.n_segments, bool))
-    again = back.with_model(clf)
-    np.testing.assert_allclose(again.rescore(exp.masks[4]), exp.rescore(exp.masks[4]))
-    path = exp.save_json(tmp_path / "e.json")
-    assert lw.Explanation.load_json(path).to_json() == text
-    with pytest.raises(ValueError, match="not a lime_widget"):
-        lw.Explanation.from_json("{}")
-
-
-def test_json_round_trip_keeps_an_auto_run(planted):
-    img, clf, _ = planted
-    exp = lw.explain(
-        img, clf, segments=cell_segments(), num_samples="auto", max_samples=200, hide="gray", progress=False
-    )
-    back = lw.Explanation.from_json(exp.to_json())
-    assert back.config.num_samples == "auto" and back.config.max_samples == 200
-    assert back.stop_reason == exp.stop_reason and back.sampling_trace == exp.sampling_trace
-    assert back.n_samples == exp.n_samples and len(exp.sampling_trace) >= 1
-    np.testing.assert_array_equal(back.top_k_confidence(), exp.top_k_confidence())
-
-
-def test_a_format_1_file_from_lime_widget_0_1_still_loads():
-    """tests/data/explanation_format1.json was written by lime_widget 0.1.0 (commit 8bc9195)."""
-    from pathlib import Path
-
-    exp = lw.Explanation.load_json(Path(__file__).parents[1] / "data" / "explanation_format1.json")
-    assert exp.class_names == ["bright", "dark"] and exp.n_samples == 20 and exp.n_segments == 64
-    assert exp.config.sampling == "lime" and exp.config.kernel == "lime" and exp.config.segmentation == "given"
-    assert exp.coef_draws is None and exp.stop_reason == "fixed"
-    assert exp.weights("bright").max() > 0
-
-
 def _static_exp() -> lw.Explanation:
     from ..helpers import cell_image, linear_model
 

@@ -74,7 +74,15 @@ def _copy(base, tmp_path: Path) -> tuple[Path, Path]:
 
 
 def _children() -> set[int]:
-    return {p.pid for p in psutil.Process().children(recursive=True)}
+    """Child processes, less multiprocessing's resource tracker (one per process, kept until it exits)."""
+    out = set()
+    for p in psutil.Process().children(recursive=True):
+        try:
+            if "resource_tracker" not in " ".join(p.cmdline()):
+                out.add(p.pid)
+        except psutil.Error:  # gone meanwhile
+            pass
+    return out
 
 
 @pytest.fixture
