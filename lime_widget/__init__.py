@@ -16,6 +16,7 @@ _EXPORTS = {
     "AuditGallery": "auditing.gallery",
     "compare": "widget.comparison",
     "ModelComparison": "widget.comparison",
+    "AuditOutputError": "auditing._table",
     "AuditParametersError": "auditing.running",
     "AuditResult": "auditing.running",
     "audit": "auditing.running",
@@ -69,6 +70,7 @@ if TYPE_CHECKING:
     from .analysis.curves import deletion_curve, ranking_from_weights
     from .analysis.flips import MinimalFlip, flip_search, minimal_flip
     from .auditing.gallery import AuditGallery
+    from .auditing._table import AuditOutputError
     from .auditing.running import AuditParametersError, AuditResult, audit
     from .core._json import ExplanationFormatError
     from .core.images import ImageError, load_image, sample_image, to_rgb_uint8
