@@ -519,7 +519,8 @@ def check_output(
         raise ModelOutputError(f"{where} contains NaN or infinity (first at sample {first_index + bad})")
     if out.shape[1] == 1 and output == "probabilities" and (np.any(out < -1e-6) or np.any(out > 1 + 1e-6)):
         raise ModelOutputError(f"{where} is one column with values outside [0, 1]; for a logit pass output='logits'")
-    scores = expand_single_column(torch.from_numpy(out), output)
+    # contiguous: torch refuses a view with negative strides (probs[:, ::-1])
+    scores = expand_single_column(torch.from_numpy(np.ascontiguousarray(out)), output)
     if output == "logits":
         return torch.softmax(scores, dim=1).numpy()
     probs = scores.numpy()

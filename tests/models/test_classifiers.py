@@ -198,3 +198,13 @@ def test_class_names_of_the_right_length_are_kept(output):
 )
 def test_valid_edge_outputs_give_probabilities(raw, output, expected):
     np.testing.assert_allclose(check_output(raw, 1, output), expected, atol=1e-9)
+
+
+def test_a_reversed_view_of_the_scores_is_read_like_any_array():
+    def reversed_probs(batch):
+        p = batch.mean(axis=(1, 2, 3)) / 255.0
+        return np.stack([1 - p, p], axis=1)[:, ::-1]  # negative strides
+
+    clf = lw.FunctionClassifier(reversed_probs, output="probabilities")
+    out = clf.predict(torch.zeros(2, 3, 4, 4, dtype=torch.uint8))
+    assert np.allclose(out, [[0.0, 1.0], [0.0, 1.0]])
