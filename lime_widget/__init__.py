@@ -69,8 +69,8 @@ if TYPE_CHECKING:
     from .analysis.class_activation import gradcam, superpixel_scores
     from .analysis.curves import deletion_curve, ranking_from_weights
     from .analysis.flips import MinimalFlip, flip_search, minimal_flip
-    from .auditing.gallery import AuditGallery
     from .auditing._table import AuditOutputError
+    from .auditing.gallery import AuditGallery
     from .auditing.running import AuditParametersError, AuditResult, audit
     from .core._json import ExplanationFormatError
     from .core.images import ImageError, load_image, sample_image, to_rgb_uint8
