@@ -13,6 +13,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..core._files import atomic_write_text
 from ..engine.config import ExplainConfig
 from ..engine.pipeline import explain
@@ -61,22 +63,34 @@ def model_fingerprint(model: Any) -> str:
         return model
     clf = as_classifier(model)
     text = f"{type(clf).__module__}.{type(clf).__qualname__}"
+    # what changes every row besides the weights: the preprocessing, the output kind, the class names
+    settings = {k: getattr(clf, k, None) for k in ("class_names", "output", "preprocess", "input_size")}
+    text += f" settings sha256 {hashlib.sha256(repr(settings).encode()).hexdigest()[:16]}"
     if isinstance(clf, TorchClassifier):
-        h = hashlib.sha256()
+        h = hashlib.sha256(repr(clf.module).encode())  # the architecture (same weights, another layer)
+        transform = getattr(clf, "_callable_transform", None)
+        if transform is not None:
+            h.update(_function_hash(transform).encode())
         for name, tensor in sorted(clf.module.state_dict().items()):
             h.update(name.encode())
             h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
         text += f" weights sha256 {h.hexdigest()[:16]}"
     fn = getattr(clf, "fn", None)
     if fn is not None:
-        text += f" fn {getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', type(fn).__name__)}"
-        try:  # the function with what it captured (e.g. a closure's weights), as Dask would send it
-            import cloudpickle
-
-            text += f" sha256 {hashlib.sha256(cloudpickle.dumps(fn)).hexdigest()[:16]}"
-        except Exception:  # unpicklable: Dask will say so when it sends the model; the name must do here
-            pass
+        text += f" fn {_function_hash(fn)}"
     return text
+
+
+def _function_hash(fn: Any) -> str:
+    """A function's name and a hash of it with what it captured (e.g. a closure's weights), as Dask would send
+    it; the name alone when it cannot be pickled (Dask says so when it sends the model)."""
+    name = f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', type(fn).__name__)}"
+    try:
+        import cloudpickle
+
+        return f"{name} sha256 {hashlib.sha256(cloudpickle.dumps(fn)).hexdigest()[:16]}"
+    except Exception:
+        return name
 
 
 def parameters_of(model: Any, kwargs: dict[str, Any], k: int) -> dict[str, Any]:
@@ -84,6 +98,17 @@ def parameters_of(model: Any, kwargs: dict[str, Any], k: int) -> dict[str, Any]:
     segmentation_params), other explain arguments and top_k. Two runs may share a folder only when these are
     equal. batch_size is left out: it changes how fast, never what a row holds."""
     cfg = config_of(kwargs)
+    config = cfg.to_dict()
+    # to_dict names a background image by its shape and a function by its name: two of them must not match
+    if isinstance(cfg.hide, np.ndarray):
+        px = np.ascontiguousarray(cfg.hide)
+        config["hide"] = {
+            "image": config["hide"],
+            "sha256": hashlib.sha256(px.tobytes() + repr(px.shape).encode()).hexdigest()[:16],
+        }
+    for key in ("segmentation", "kernel"):
+        if callable(getattr(cfg, key)):
+            config[key] = {"function": config[key], "sha256": _function_hash(getattr(cfg, key))}
     other = {
         key: v
         for key, v in sorted(kwargs.items())
@@ -93,7 +118,7 @@ def parameters_of(model: Any, kwargs: dict[str, Any], k: int) -> dict[str, Any]:
         json.dumps(
             {
                 "model": model_fingerprint(model),
-                "config": cfg.to_dict(),
+                "config": config,
                 "explain": {
                     key: repr(v) if not isinstance(v, (int, float, str, bool, type(None))) else v
                     for key, v in other.items()

@@ -180,11 +180,22 @@ def write_row(out: Path, name: str, row: dict[str, Any]) -> None:
 
 
 def _plain(value: Any) -> Any:
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
-    if hasattr(value, "tolist"):
+    if hasattr(value, "tolist"):  # arrays -> lists, numpy scalars -> Python numbers
         return value.tolist()
+    if hasattr(value, "item"):
+        return value.item()
     raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+# The types a row file may hold per column (None is always allowed): anything else is not a file we wrote.
+_ROW_TYPES: dict[str, tuple[type, ...]] = {
+    **dict.fromkeys(("true_label", "predicted", "flip_k", "n_segments"), (int,)),
+    **dict.fromkeys(("correct", "pointing_hit"), (bool,)),
+    **dict.fromkeys(("probability", "stability", "object_share", "deletion_auc", "seconds"), (int, float)),
+    **dict.fromkeys(
+        ("true_class", "predicted_class", "explained_class", "warnings", "worker", "same_file_as", "mask_sha"), (str,)
+    ),
+}
 
 
 def read_row(path: Path) -> dict[str, Any]:
@@ -197,6 +208,16 @@ def read_row(path: Path) -> dict[str, Any]:
             raise ValueError("index must be an int and path a string")
         if not isinstance(row["json"], str) or not row["json"] or row["error"]:
             raise ValueError("a row file records a finished explanation")
+        for name, kinds in _ROW_TYPES.items():
+            v = row.get(name)
+            if v is not None and (not isinstance(v, kinds) or (isinstance(v, bool) and bool not in kinds)):
+                raise ValueError(f"{name} must be {' or '.join(k.__name__ for k in kinds)}; got {type(v).__name__}")
+        for name in ("top_segments", "top_weights"):
+            v = row.get(name)
+            if v is not None and (
+                not isinstance(v, list) or any(isinstance(x, bool) or not isinstance(x, (int, float)) for x in v)
+            ):
+                raise ValueError(f"{name} must be a list of numbers")
     except (OSError, UnicodeDecodeError, ValueError) as err:
         raise AuditOutputError(f"out: {str(path)!r} is not an audit row file ({_first_line(err)})") from None
     full = dict.fromkeys(COLUMNS)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -53,6 +55,40 @@ def test_compare_links_the_explorers_and_scores_both_exactly():
         ag = cmp.agreement
         assert ag == agreement(e1, e2) and ag.k == 5 and 0.0 <= ag.top_k_overlap <= 1.0
         assert -1.0 <= ag.rank_correlation <= 1.0
+    finally:
+        cmp.close()
+
+
+def test_two_threads_rendering_the_panel_never_leave_it_stale():
+    m1, m2 = _models()
+    cmp = lw.compare(
+        cell_image(),
+        [m1, m2],
+        segmentation="grid",
+        segmentation_params={"shape": (8, 8)},
+        hide="black",
+        num_samples=40,
+        progress=False,
+    )
+    real = cmp.current_scores
+
+    def current_scores() -> list[tuple[str, float, float]]:
+        out = real()
+        if threading.current_thread().name == "late":
+            time.sleep(1.0)  # this render read the state before the click, then lost the CPU
+        return out
+
+    cmp.current_scores = current_scores  # type: ignore[method-assign]
+    late = threading.Thread(target=cmp._render, name="late")
+    try:
+        late.start()
+        time.sleep(0.1)
+        visible = list(cmp.explorers[0].visible)
+        visible[1] = False
+        cmp.explorers[0].visible = visible  # a click: rendered from this thread and the scorers'
+        assert cmp.wait_idle(30)
+        late.join(5)
+        assert "1 superpixels hidden" in cmp.panel.value
     finally:
         cmp.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -281,6 +282,41 @@ def test_a_mask_set_from_python_goes_to_the_view_with_its_rev(explained):
         assert not [c for c in calls if "rev" in c and "visible" not in c], calls
         assert w.rev == rev + 1
         assert w.wait_idle(10) and w.scored_rev == w.rev
+    finally:
+        w.close()
+
+
+def test_a_setting_assigned_from_another_thread_is_never_lost_from_a_held_message(explained):
+    """ipywidgets keeps one set of held traits per widget: an assignment from one thread while another holds the
+    sync (the scorer publishing) must not add to it after that thread sent it."""
+    w, _, _ = sending_widget(explained, prescore=False)
+    main = threading.current_thread()
+    adding = threading.Event()
+
+    class SlowSet(set):
+        def add(self, item: Any) -> None:
+            if threading.current_thread() is not main:
+                adding.set()
+                time.sleep(0.3)  # the other thread saw the sync held; now it loses the CPU before adding
+            super().add(item)
+
+    w._trait_values["_states_to_send"] = SlowSet()
+    sent: list[set[str]] = []
+    original = w.send_state
+
+    def send_state(key: Any = None) -> None:
+        sent.append({key} if isinstance(key, str) else set(key or ["<all>"]))
+        original(key)
+
+    w.send_state = send_state  # type: ignore[method-assign]
+    other = threading.Thread(target=lambda: setattr(w, "top_k", 3))
+    try:
+        with w._lock, w.hold_sync():  # as the scorer publishing
+            w.status = "scoring"
+            other.start()
+            adding.wait(1)
+        other.join(5)
+        assert w.top_k == 3 and any("top_k" in keys for keys in sent), sent
     finally:
         w.close()
 

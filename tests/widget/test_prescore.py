@@ -181,6 +181,29 @@ def test_turning_prescoring_off_drops_the_queued_masks_and_what_was_scored_is_se
         w.close()
 
 
+def test_turning_prescoring_off_while_a_plan_is_made_queues_nothing(explained):
+    w, _, _ = sending_widget(explained, prescore=True)
+    planning, resume = threading.Event(), threading.Event()
+    real = w.neighbours
+
+    def neighbours(mask: object = None) -> np.ndarray:
+        if threading.current_thread() is w.scorer_thread:  # the plan after a scored click
+            planning.set()
+            resume.wait(5)
+        return real(mask)
+
+    w.neighbours = neighbours  # type: ignore[method-assign]
+    try:
+        click(w, 3)  # not cached: the scorer thread scores it, then plans
+        assert planning.wait(5)
+        w.prescore = False  # while that plan is being made
+        resume.set()
+        assert w.wait_idle(10) and w.wait_idle(10, background=True)
+        assert w._jobs.prescore == [] and w.background_passes == 0
+    finally:
+        w.close()
+
+
 def test_prescore_limit_bounds_the_neighbours(explained):
     w, _, _ = sending_widget(explained, prescore=False)
     try:

@@ -83,6 +83,20 @@ def test_bad_constructor_settings_fail_the_same_way(exp, kwargs, match):
         LimeWidget(exp, **kwargs)
 
 
+def test_numpy_integers_are_integers_for_the_settings_given_from_python(exp):
+    w = LimeWidget(exp, prescore=False, cache_size=np.int64(8), max_display_side=np.int32(32))
+    try:
+        assert w.cache_size == 8 and type(w.cache_size) is int
+        assert max(w.width, w.height) <= 32
+        w.cache_size = np.uint16(16)
+        assert w.cache_size == 16 and type(w.cache_size) is int
+        for flag in (True, np.bool_(True)):
+            with pytest.raises(traitlets.TraitError, match="cache_size must be a positive number"):
+                w.cache_size = flag
+    finally:
+        w.close()
+
+
 def test_screen_splits_a_message_by_the_same_rules():
     limits = Limits(n_segments=4, labels=(1, 0))
     s = screen(
