@@ -10,6 +10,7 @@ what is allowed. :func:`screen` splits a front-end message into what may be appl
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,7 +89,8 @@ def short(value: Any, limit: int = 40) -> str:
 
 
 def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    """An integer, numpy's included (``np.int64(8)``), but never a bool (numpy's bool is no Integral)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _flag(name: str) -> Callable[[Any, Limits], bool]:

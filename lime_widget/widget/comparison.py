@@ -67,6 +67,8 @@ class ModelComparison(ipywidgets.VBox):  # type: ignore[misc]
         self.agreement = agreement(self.explanations[0], self.explanations[1], k=k)
         self.panel = ipywidgets.HTML()
         self._syncing = threading.Lock()
+        # the panel is rendered by the kernel's thread and every explorer's scorer: the last to write it read last
+        self._rendering = threading.Lock()
         titled = [
             ipywidgets.VBox([ipywidgets.HTML(f"<b>{html.escape(n)}</b>"), w])
             for n, w in zip(self.names, self.explorers, strict=True)
@@ -105,6 +107,11 @@ class ModelComparison(ipywidgets.VBox):  # type: ignore[misc]
         return out
 
     def _render(self) -> None:
+        with self._rendering:
+            self.panel.value = self._panel()
+
+    def _panel(self) -> str:
+        """The comparison panel's HTML for the explorers as they are now."""
         hidden = len(self.explorers[0].visible) - int(np.sum(self.explorers[0].visible))
         rows = []
         for name, (cls, before, now) in zip(self.names, self.current_scores(), strict=True):
@@ -113,7 +120,7 @@ class ModelComparison(ipywidgets.VBox):  # type: ignore[misc]
                 f"<td>{now:.4f}</td><td>{now - before:+.4f}</td></tr>"
             )
         a = self.agreement
-        self.panel.value = (
+        return (
             f"<div data-testid='lime-compare'><b>{hidden} superpixels hidden</b> (in both)"
             "<table><tr><th>model</th><th>top class</th><th>original</th><th>now</th><th>change</th></tr>"
             + "".join(rows)

@@ -213,11 +213,12 @@ class LimeWidget(anywidget.AnyWidget):
     @prescore.setter
     def prescore(self, value: bool) -> None:
         check_switch("prescore", value)
-        self._prescore_on = value
+        with self._lock:  # a plan being made re-checks the flag under it before queueing
+            self._prescore_on = value
+            if not value:
+                self._jobs.set_prescore([])
         if value:
             self._plan_prescore()
-        else:
-            self._jobs.set_prescore([])
 
     @property
     def cache_size(self) -> int:
@@ -263,8 +264,9 @@ class LimeWidget(anywidget.AnyWidget):
         return self._scores.background_passes
 
     def wait_idle(self, timeout: float = 30.0, *, background: bool = False) -> bool:
-        """Block until the newest mask is scored (or timeout seconds pass). Returns True when idle; at once
-        after :meth:`close`. background=True also waits for the curve and the pre-scoring to finish."""
+        """Block until the newest mask is scored (background=True: and the curve and the pre-scoring), or timeout
+        seconds pass. True when idle; at once after :meth:`close`. False at once from a callback in the thread it
+        would wait for (the scorer; the background thread, with background=True)."""
         return self._jobs.wait_idle(timeout, background=background)
 
     @property
@@ -299,9 +301,10 @@ class LimeWidget(anywidget.AnyWidget):
         """Close the comm and stop every thread (a mask being scored is finished but not published; queued
         curve and pre-scoring work is dropped; a smallest-flip search stops before its next forward pass).
 
-        An idle thread is woken and joined (up to ``close_join_s`` seconds), so it has ended when close()
-        returns. A thread inside a model call is not waited for (the kernel stays responsive): it ends as soon
-        as that call returns, without publishing. Never joined from one of these threads itself."""
+        An idle thread is woken and joined (up to ``close_join_s`` seconds), so it has ended when close() returns
+        (called in an observer under the widget's lock, which it needs to wake: just after). A thread inside a
+        model call is not waited for (the kernel stays responsive): it ends as soon as that call returns, without
+        publishing. Never joined from one of these threads itself."""
         jobs = self.__dict__.get("_jobs")  # absent when __init__ failed before the scheduler existed
         if jobs is not None:
             jobs.close(self.close_join_s)
@@ -361,13 +364,14 @@ class LimeWidget(anywidget.AnyWidget):
         """Send a mask set from Python together with its new ``rev`` in one message.
 
         ipywidgets sends a trait before its observers run; without this, the view would hold the new mask with
-        the old ``rev`` for a moment and could take the old mask's scores for the new one."""
-        if change["name"] == "visible" and not self._from_front_end:
-            # The lock keeps the scorer's publish (which holds it around its own hold_sync) out of this message.
-            with self._lock, self.hold_sync():
+        the old ``rev`` for a moment and could take the old mask's scores for the new one. Every change is
+        sent under the widget's lock: ipywidgets' held state is one set per widget, shared by every thread."""
+        with self._lock:  # the scorer's publish holds it around its own hold_sync
+            if change["name"] == "visible" and not self._from_front_end:
+                with self.hold_sync():
+                    super().notify_change(change)
+            else:
                 super().notify_change(change)
-        else:
-            super().notify_change(change)
 
     def _report(self, message: str) -> None:
         log.warning(message)
@@ -415,7 +419,7 @@ class LimeWidget(anywidget.AnyWidget):
         """Show the scores probs (C,) of ``mask`` at ``rev``: the traits of a scored mask, written together."""
         entry = history_entry(self._exp, mask, rev, int(self.selected_label), probs, self._original)
         with self._lock:
-            if rev != self.rev:  # a newer mask came meanwhile (and was answered, or is queued): never go back
+            if rev != self.rev or self._jobs.closed:  # a newer mask came meanwhile (answered, or queued): never go back
                 return
             self._last_probs = probs
             self._last_mask = mask
@@ -459,8 +463,8 @@ class LimeWidget(anywidget.AnyWidget):
             log.exception("planning the pre-scoring failed")
             self._report(f"pre-scoring failed: {type(err).__name__}: {err}")
             return
-        with self._lock:
-            if rev is None or rev == self.rev:
+        with self._lock:  # turned off, or a newer mask, meanwhile: queue nothing
+            if self.prescore and (rev is None or rev == self.rev):
                 self._jobs.set_prescore(todo)
 
     def _prescore(self, masks: list[np.ndarray]) -> None:
@@ -479,7 +483,9 @@ class LimeWidget(anywidget.AnyWidget):
         """Send the view the model's scores of masks bool (n, K) (probs (n, C)) in a ``scores`` message.
 
         flush=False: keep them for the next message unless ``send_interval_s`` has passed since the last one
-        (background work sends a few larger messages rather than many small ones)."""
+        (background work sends a few larger messages rather than many small ones). Nothing once closed."""
+        if self._jobs.closed:
+            return
         entries = score_entries(self._exp, masks, probs, self._original_top)
         message = self._scores.message(entries, masks, flush=flush, interval_s=self.send_interval_s)
         if message is not None:
@@ -525,12 +531,15 @@ class LimeWidget(anywidget.AnyWidget):
 
         Runs in a background thread, so clicks stay answered (each click pauses it); a search already running
         (from the view or from Python) is not started again. wait=True blocks until the running search is done
-        (or ``timeout`` seconds pass) and returns its result, else None. close() stops it.
+        (or ``timeout`` seconds pass) and returns its result, else None; from a callback in the widget's scorer or
+        flip thread it would wait for itself, and raises RuntimeError (use wait=False). close() stops it.
         """
         label = int(self.selected_label)
         budget = int(self.flip_budget)
         if budget < 1:
             raise ValueError(f"flip_budget must be a positive number of forward passes; got {budget}")
+        if wait:
+            self._jobs.refuse_own_thread()  # before any search starts
 
         def announce() -> None:
             self.flip = {"state": "running", "label": label, "budget": budget}
@@ -543,9 +552,7 @@ class LimeWidget(anywidget.AnyWidget):
         return job.result
 
     def _publish_flip(self, job: FlipJob) -> None:
-        """Run in the flip thread: show the search's result (or error) in ``flip``."""
-        if job.error is not None:
-            log.error("minimal_flip failed", exc_info=job.error)
+        """Run in the flip thread: show the search's result (or error, logged there) in ``flip``."""
         with self._lock:
             self.flip = flip_state(job)
 

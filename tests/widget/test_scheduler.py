@@ -1,7 +1,8 @@
 """The explorer's one scheduler (``_scheduler``): the smallest-flip search is paused by clicks, stopped by close()
-within one model call, never keeps a widget alive, and a second request joins the search that runs; close()
-ends the threads; many widgets stay responsive and their threads end when idle; background work runs at the
-lowest priority."""
+within one model call, never keeps a widget alive (nor, failed, its frames), and a second request joins the
+search that runs; close() ends the threads, even from an observer, and nothing is sent after it; many widgets
+stay responsive and their threads end when idle; a step that raises never stops its thread; find_flip(wait=True)
+never waits for itself; background work runs at the lowest priority, and never makes the scorer run niced."""
 
 from __future__ import annotations
 
