@@ -17,7 +17,8 @@ count is no longer torch's own starting value (the user called ``torch.set_num_t
 too: it is the more specific setting). While the library's own default (the last bullet) is in force, the count is also a fair share: before every
 forward pass, at most twice a second, it drops to the cores other processes leave free and comes back when
 they stop (:mod:`lime_widget.models._cpu_share`; beside a busy process two threads were ten times slower than
-one). A chosen count (any of the above) is kept as it is. Only the intra-op count is touched; torch allows the inter-op count
+one). A chosen count (any of the above) is kept as it is. Another thread count can change a score in about the 7th
+digit, so numbers equal bit for bit from run to run need a chosen count (``lw.set_threads(n)``). Only the intra-op count is touched; torch allows the inter-op count
 to be set only before any parallel work, so it is left alone.
 
 Imports torch lazily (inside the functions), so importing this module is free; of the library it imports only

@@ -1,9 +1,10 @@
 """The explorer's live deletion/insertion curve: the points to score for (class, ranking, mode), the ``curve``
-trait of a curve being scored or done (docs/protocol.md), and :class:`CurveBook`, which keeps the finished
-curves and tells the scheduler which curve to score."""
+trait of a curve being scored or done (docs/protocol.md), :class:`CurveBook`, which keeps the finished
+curves and tells the scheduler which curve to score, and the background thread's batches of the curve on show."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,9 +15,13 @@ import numpy as np
 from ..analysis.curves import curve_area, curve_counts, prefix_masks, ranking_from_weights
 from ..core.rankings import random_ranking
 from ..engine.explanation import Explanation
+from ._scores import send_scores
 
 if TYPE_CHECKING:
     from ._scheduler import Scheduler
+    from .explorer import LimeWidget
+
+log = logging.getLogger("lime_widget")
 
 #: a curve's key: (class id, ranking, mode)
 CurveKey = tuple[int, str, str]
@@ -169,3 +174,21 @@ class CurveBook:
             return None
         self._jobs.set_curve(None)
         return curve_state(exp, job, "error", f"{type(err).__name__}: {err}")
+
+
+def advance_curve(widget: LimeWidget, job: CurveJob, batch: int) -> None:
+    """Run in the background thread: fill the curve's cached points, score up to ``batch`` more, publish."""
+    try:
+        masks, probs = advance(job, widget._exp, widget._scores.cache.get, batch)
+        if len(masks):
+            widget._scores.add(masks, probs)
+            send_scores(widget, masks, probs, flush=False)
+    except Exception as err:
+        log.exception("scoring the curve failed")
+        with widget._lock:
+            if (state := widget._curves.failed(job, widget._exp, err)) is not None:
+                widget.curve = state
+        return
+    with widget._lock:
+        if (state := widget._curves.progress(job, widget._exp)) is not None:
+            widget.curve = state

@@ -1,17 +1,20 @@
 """The explorer's smallest-flip search: the job, the classifier wrapper that lets the scheduler pause and stop
-it between forward passes, and the ``flip`` trait of its result (docs/protocol.md)."""
+it between forward passes, the request of a search, and the ``flip`` trait of its result (docs/protocol.md)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from ..analysis.flips import MinimalFlip
 from ..models.classifiers import Classifier
+
+if TYPE_CHECKING:
+    from .explorer import LimeWidget
 
 
 class Cancelled(Exception):
@@ -77,3 +80,30 @@ def flip_state(job: FlipJob) -> dict[str, Any]:
         "budget": int(res.budget),
         "stop_reason": res.stop_reason,
     }
+
+
+def request_flip(widget: LimeWidget, *, wait: bool, timeout: float | None) -> MinimalFlip | None:
+    """:meth:`LimeWidget.find_flip`: start a search of the class ``widget`` tracks within its ``flip_budget``
+    (or join the one running), announced in ``flip``; wait=True: its result once done (None after ``timeout``)."""
+    label = int(widget.selected_label)
+    budget = int(widget.flip_budget)
+    if budget < 1:
+        raise ValueError(f"flip_budget must be a positive number of forward passes; got {budget}")
+    if wait:
+        widget._jobs.refuse_own_thread()  # before any search starts
+
+    def announce() -> None:
+        widget.flip = {"state": "running", "label": label, "budget": budget}
+
+    with widget._lock:
+        job = widget._jobs.start_flip(label, budget, on_start=announce)
+    if job is None or not wait:
+        return None
+    widget._jobs.wait_flip(job, timeout)
+    return job.result
+
+
+def publish_flip(widget: LimeWidget, job: FlipJob) -> None:
+    """Run in the flip thread: show the search's result (or error, logged there) in ``flip``."""
+    with widget._lock:
+        widget.flip = flip_state(job)

@@ -31,12 +31,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._flip import Cancelled, CheckedClassifier, FlipJob
+from ._curve import CurveJob, advance_curve
+from ._flip import Cancelled, CheckedClassifier, FlipJob, publish_flip
+from ._prescore import prescore_batch
+from ._scores import flush_scores
 
 if TYPE_CHECKING:
     from ..analysis.flips import MinimalFlip
     from ..engine.explanation import Explanation
-    from ._curve import CurveJob
     from .explorer import LimeWidget
 
 log = logging.getLogger("lime_widget")
@@ -300,7 +302,7 @@ def _background_loop(ref: weakref.ReferenceType[LimeWidget], sched: Scheduler, i
                 # The work went away (the curve closed, a plan with nothing to score): send what was kept back.
                 widget = ref()
                 if widget is not None:
-                    widget._flush_scores()
+                    flush_scores(widget)
                 return
             widget = None
             try:
@@ -309,13 +311,13 @@ def _background_loop(ref: weakref.ReferenceType[LimeWidget], sched: Scheduler, i
                     sched.close()
                 else:
                     if curve is not None:
-                        widget._advance_curve(curve, batch)
+                        advance_curve(widget, curve, batch)
                     else:
-                        widget._prescore(masks)
+                        prescore_batch(widget, masks)
                     with sched.cond:
                         done = not sched.has_background_work()
                     if done:  # what was kept back for a larger message goes now
-                        widget._flush_scores()
+                        flush_scores(widget)
             except Exception:  # a user's observer, a comm error: the rest of the work still runs
                 log.exception("the background thread's step failed")
             finally:
@@ -368,7 +370,7 @@ def _flip_loop(ref: weakref.ReferenceType[LimeWidget], sched: Scheduler, job: Fl
             sched.cond.notify_all()
             widget = ref()
             if widget is not None and not sched.closed:
-                widget._publish_flip(job)
+                publish_flip(widget, job)
     except Exception:  # a user's observer of flip: logged, never lost in the thread
         log.exception("publishing the smallest flip failed")
     finally:

@@ -1,18 +1,21 @@
 """The explorer's model scores and where they go: :class:`ScoreBook` (every score one widget has, how many
 masks went to the model, the ``scores`` messages of masks scored ahead of a click, coalesced into a few larger
-messages), and the probe history of the masks scored on screen (docs/protocol.md)."""
+messages, sent by :func:`send_scores`), and the probe history of the masks scored on screen (docs/protocol.md)."""
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..engine.explanation import Explanation
 from ..render.view_state import score_rows
 from ._cache import ScoreCache
+
+if TYPE_CHECKING:
+    from .explorer import LimeWidget
 
 #: the most entries the ``history`` trait keeps (the oldest are dropped first)
 HISTORY_LIMIT = 200
@@ -114,3 +117,21 @@ class ScoreBook:
         self.cache.mark_sent(masks)
         out = self._outbox.add(entries, flush=flush, interval_s=interval_s)
         return {"type": "scores", "entries": out} if out else None
+
+
+def send_scores(widget: LimeWidget, masks: np.ndarray, probs: np.ndarray, *, flush: bool = True) -> None:
+    """Send the view of ``widget`` the model's scores of masks bool (n, K) (probs (n, C)) in a ``scores`` message.
+
+    flush=False: keep them for the next message unless ``send_interval_s`` has passed since the last one
+    (background work sends a few larger messages rather than many small ones). Nothing once closed."""
+    if widget._jobs.closed:
+        return
+    entries = score_entries(widget._exp, masks, probs, widget._original_top)
+    message = widget._scores.message(entries, masks, flush=flush, interval_s=widget.send_interval_s)
+    if message is not None:
+        widget.send(message)
+
+
+def flush_scores(widget: LimeWidget) -> None:
+    """Send what :func:`send_scores` kept back (when the background work ran out)."""
+    send_scores(widget, np.zeros((0, widget.n_segments), dtype=bool), np.zeros((0, 1)), flush=True)

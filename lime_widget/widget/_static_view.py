@@ -16,7 +16,7 @@ import html
 import logging
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,6 +24,9 @@ from ..core.images import decode_png, encode_png
 from ..engine.explanation import Explanation
 from ..render.view_state import view_png
 from ._cache import mask_key
+
+if TYPE_CHECKING:
+    from .explorer import LimeWidget
 
 log = logging.getLogger("lime_widget")
 
@@ -92,6 +95,21 @@ def explorer_picture(
         f"top classes: {top_classes(scores)}",
     ]
     return Picture(png, size, f"lime_widget explorer: {name}", lines)
+
+
+def widget_picture(widget: LimeWidget) -> Picture:
+    """The view of ``widget`` as it is now (:func:`explorer_picture`, cached in the widget's ``_picture``)."""
+    return explorer_picture(
+        widget._exp,
+        widget._picture,
+        rev=int(widget.rev),
+        visible=list(widget.visible),
+        label=int(widget.selected_label),
+        heatmap=bool(widget.show_heatmap),
+        alpha=float(widget.heatmap_opacity),
+        size=(int(widget.height), int(widget.width)),
+        scores=list(widget.scores),
+    )
 
 
 def side_by_side(pictures: Sequence[Picture], names: Sequence[str], lines: Sequence[str], gap: int = 8) -> Picture:

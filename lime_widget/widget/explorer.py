@@ -35,14 +35,14 @@ from ..render._static import FrontEndNotBuiltError, read_static, static_path
 from ..render.html import SHARED_TRAITS, explanation_html, write_html
 from ..render.view_state import DEFAULT_HEATMAP_OPACITY, explanation_state, original_top, score_rows, view_png
 from . import _registry
-from ._curve import CurveBook, CurveJob, advance
-from ._flip import FlipJob, flip_state
+from ._curve import CurveBook
+from ._flip import request_flip
 from ._gradcam import check_gradcam_model, gradcam_scores
 from ._messages import apply_state, is_flip_request, reject_request
-from ._prescore import neighbours, split_by_cache
+from ._prescore import plan_prescore, widget_neighbours
 from ._scheduler import Scheduler
-from ._scores import ScoreBook, history_entry, score_entries, with_entry
-from ._static_view import Picture, PictureCache, explorer_picture, picture_entries, with_static
+from ._scores import ScoreBook, history_entry, with_entry
+from ._static_view import Picture, PictureCache, picture_entries, widget_picture, with_static
 from ._traits import FRONT_END_TRAITS, RULES, Limits, check, check_switch
 
 __all__ = [
@@ -218,7 +218,7 @@ class LimeWidget(anywidget.AnyWidget):
             if not value:
                 self._jobs.set_prescore([])
         if value:
-            self._plan_prescore()
+            plan_prescore(self)
 
     @property
     def cache_size(self) -> int:
@@ -321,17 +321,7 @@ class LimeWidget(anywidget.AnyWidget):
 
     def _static_picture(self) -> Picture:
         """The view as it is now, as a picture (drawn at the view's size, cached until the view changes)."""
-        return explorer_picture(
-            self._exp,
-            self._picture,
-            rev=int(self.rev),
-            visible=list(self.visible),
-            label=int(self.selected_label),
-            heatmap=bool(self.show_heatmap),
-            alpha=float(self.heatmap_opacity),
-            size=(int(self.height), int(self.width)),
-            scores=list(self.scores),
-        )
+        return widget_picture(self)
 
     def save_html(self, path: str | Path) -> Path:
         """Write the widget as it is now to one self-contained HTML file that opens offline, without a kernel.
@@ -433,73 +423,21 @@ class LimeWidget(anywidget.AnyWidget):
                 else:
                     self.status = "error"
                 self.scored_rev = rev
-        self._plan_prescore(rev)
+        plan_prescore(self, rev)
 
-    # ------------------------------------------------------------------ pre-scoring
+    # ------------------------------------------------------------------ pre-scoring (``_prescore``)
     def neighbours(self, mask: Any = None) -> np.ndarray:
         """The masks one click away from ``mask`` (default: the mask scored last), most likely first:
         bool (n, K). Hide the top k, keep the top k (by the map on show, as the view's buttons), invert, then
         each single toggle: hiding one more shown superpixel first (probing mostly hides), then showing a hidden
         one again, each by decreasing |weight|. At most ``prescore_limit``, without repeats."""
-        m = self._last_mask if mask is None else np.asarray(mask, dtype=bool)
-        if m.shape != (self.n_segments,):
-            raise ValueError(f"mask must have one entry per superpixel, shape ({self.n_segments},); got {m.shape}")
-        label = int(self.selected_label)
-        weights = np.asarray(self._exp.weights(label), dtype=np.float64)
-        shown = self._cams[label] if self.heatmap_method == "gradcam" and label in self._cams else weights
-        return neighbours(m, np.asarray(shown, dtype=np.float64), weights, int(self.top_k), int(self.prescore_limit))
-
-    def _plan_prescore(self, rev: int | None = None) -> None:
-        """Queue the masks one click away from the mask scored last (replacing the last plan); send the view
-        the scores of those already cached. Only once a view has sent a mask: without one nobody clicks.
-        rev: the mask just published; its plan is dropped if a newer mask came meanwhile (that one plans)."""
-        if not self.prescore or not self._view_seen:
-            return
-        try:
-            todo, known, known_probs = split_by_cache(self.neighbours(), self._scores.cache)
-            if len(known):
-                self._send_scores(known, known_probs)
-        except Exception as err:
-            log.exception("planning the pre-scoring failed")
-            self._report(f"pre-scoring failed: {type(err).__name__}: {err}")
-            return
-        with self._lock:  # turned off, or a newer mask, meanwhile: queue nothing
-            if self.prescore and (rev is None or rev == self.rev):
-                self._jobs.set_prescore(todo)
-
-    def _prescore(self, masks: list[np.ndarray]) -> None:
-        """Run in the background thread: score one batch of masks one click away, send the scores to the view."""
-        try:
-            m, probs = self._scores.score_uncached(self._exp, masks)
-        except Exception as err:
-            log.exception("pre-scoring failed")
-            self._jobs.set_prescore([])
-            self._report(f"pre-scoring failed: {type(err).__name__}: {err}")
-            return
-        if len(m):
-            self._send_scores(m, probs, flush=False)
-
-    def _send_scores(self, masks: np.ndarray, probs: np.ndarray, *, flush: bool = True) -> None:
-        """Send the view the model's scores of masks bool (n, K) (probs (n, C)) in a ``scores`` message.
-
-        flush=False: keep them for the next message unless ``send_interval_s`` has passed since the last one
-        (background work sends a few larger messages rather than many small ones). Nothing once closed."""
-        if self._jobs.closed:
-            return
-        entries = score_entries(self._exp, masks, probs, self._original_top)
-        message = self._scores.message(entries, masks, flush=flush, interval_s=self.send_interval_s)
-        if message is not None:
-            self.send(message)
-
-    def _flush_scores(self) -> None:
-        """Send what ``_send_scores`` kept back (when the background work ran out)."""
-        self._send_scores(np.zeros((0, self.n_segments), dtype=bool), np.zeros((0, 1)), flush=True)
+        return widget_neighbours(self, mask)
 
     def _on_ranking_change(self, _change: dict[str, Any]) -> None:
         """The top-k masks depend on the class, k and the map on show: plan the pre-scoring again."""
-        self._plan_prescore()
+        plan_prescore(self)
 
-    # ------------------------------------------------------------------ curves
+    # ------------------------------------------------------------------ curves (``_curve``)
     def _on_curve_change(self, _change: dict[str, Any]) -> None:
         """Show the finished curve for (class, ranking, mode), or start scoring it in the background."""
         with self._lock:  # the background thread publishes curves under this lock too: the newest request wins
@@ -507,24 +445,7 @@ class LimeWidget(anywidget.AnyWidget):
             if (state := self._curves.request(key, self._exp, self._cams, self._scores.cache.get)) is not None:
                 self.curve = state  # cached points shown at once
 
-    def _advance_curve(self, job: CurveJob, batch: int) -> None:
-        """Run in the background thread: fill the curve's cached points, score up to ``batch`` more, publish."""
-        try:
-            masks, probs = advance(job, self._exp, self._scores.cache.get, batch)
-            if len(masks):
-                self._scores.add(masks, probs)
-                self._send_scores(masks, probs, flush=False)
-        except Exception as err:
-            log.exception("scoring the curve failed")
-            with self._lock:
-                if (state := self._curves.failed(job, self._exp, err)) is not None:
-                    self.curve = state
-            return
-        with self._lock:
-            if (state := self._curves.progress(job, self._exp)) is not None:
-                self.curve = state
-
-    # ------------------------------------------------------------------ smallest flip
+    # ------------------------------------------------------------------ smallest flip (``_flip``)
     def find_flip(self, *, wait: bool = False, timeout: float | None = None) -> MinimalFlip | None:
         """Search (``lw.minimal_flip``) a small set of superpixels whose hiding changes the top class away from
         the tracked class, within ``flip_budget`` forward passes, and show it in the widget (``flip``).
@@ -534,27 +455,7 @@ class LimeWidget(anywidget.AnyWidget):
         (or ``timeout`` seconds pass) and returns its result, else None; from a callback in the widget's scorer or
         flip thread it would wait for itself, and raises RuntimeError (use wait=False). close() stops it.
         """
-        label = int(self.selected_label)
-        budget = int(self.flip_budget)
-        if budget < 1:
-            raise ValueError(f"flip_budget must be a positive number of forward passes; got {budget}")
-        if wait:
-            self._jobs.refuse_own_thread()  # before any search starts
-
-        def announce() -> None:
-            self.flip = {"state": "running", "label": label, "budget": budget}
-
-        with self._lock:
-            job = self._jobs.start_flip(label, budget, on_start=announce)
-        if job is None or not wait:
-            return None
-        self._jobs.wait_flip(job, timeout)
-        return job.result
-
-    def _publish_flip(self, job: FlipJob) -> None:
-        """Run in the flip thread: show the search's result (or error, logged there) in ``flip``."""
-        with self._lock:
-            self.flip = flip_state(job)
+        return request_flip(self, wait=wait, timeout=timeout)
 
 
 def explore(

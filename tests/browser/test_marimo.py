@@ -31,7 +31,7 @@ if reason:
         raise RuntimeError(f"browser tests required but cannot run: {reason}")
     pytest.skip(reason, allow_module_level=True)
 
-QUICKSTART = Path(__file__).resolve().parents[1] / "notebooks" / "quickstart_marimo.py"
+QUICKSTART = Path(__file__).resolve().parents[2] / "notebooks" / "quickstart_marimo.py"
 
 # The kernel's side of the check, shown as JSON in the page. `target` is an interior pixel of the most
 # important superpixel (far from its boundary), as a fraction of the image.
