@@ -470,7 +470,7 @@ def markdown(doc: dict[str, Any]) -> str:
         "That is why the 2048x2048 photo costs it about the same as the 300x451 one, while lime and captum build "
         "and resize every perturbed image at full resolution.",
         "- On CPU it scores about 4 images of 224x224 per forward pass (`CPU_BATCH_PIXELS` in "
-        "`lime_widget/classifiers.py`): activations of small batches stay in the cache, and the forward sweep "
+        "`lime_widget/models/classifiers.py`): activations of small batches stay in the cache, and the forward sweep "
         "above shows bigger batches getting slower on this machine (EfficientNet-Lite0's expanded depthwise "
         "layers in particular). Its earlier default, 64 images per batch, ran at a fraction of that speed.",
         "- On CPU it feeds the model channels-last tensors (composed directly in that layout, so no copy), which "
