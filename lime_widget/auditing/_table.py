@@ -53,6 +53,19 @@ COLUMNS = (
     "same_file_as",
     "mask_sha",
 )
+#: The columns that hold text ("" where there is none).
+TEXT_COLUMNS = (
+    "path",
+    "true_class",
+    "predicted_class",
+    "explained_class",
+    "error",
+    "warnings",
+    "json",
+    "worker",
+    "same_file_as",
+    "mask_sha",
+)
 # A table or row file without these is not one this package wrote.
 _REQUIRED = ("index", "path", "error", "json")
 
@@ -105,18 +118,7 @@ def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
         table[name] = pd.to_numeric(
             table[name].astype(object).where(table[name].notna(), np.nan), errors="coerce"
         ).astype("float64")
-    for name in (
-        "path",
-        "true_class",
-        "predicted_class",
-        "explained_class",
-        "error",
-        "warnings",
-        "json",
-        "worker",
-        "same_file_as",
-        "mask_sha",
-    ):
+    for name in TEXT_COLUMNS:
         table[name] = table[name].fillna("").astype(str)
     table["index"] = table["index"].astype("int64")
     return table
@@ -192,9 +194,7 @@ _ROW_TYPES: dict[str, tuple[type, ...]] = {
     **dict.fromkeys(("true_label", "predicted", "flip_k", "n_segments"), (int,)),
     **dict.fromkeys(("correct", "pointing_hit"), (bool,)),
     **dict.fromkeys(("probability", "stability", "object_share", "deletion_auc", "seconds"), (int, float)),
-    **dict.fromkeys(
-        ("true_class", "predicted_class", "explained_class", "warnings", "worker", "same_file_as", "mask_sha"), (str,)
-    ),
+    **dict.fromkeys(TEXT_COLUMNS, (str,)),
 }
 
 

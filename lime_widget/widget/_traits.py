@@ -17,21 +17,18 @@ from typing import Any
 
 import traitlets
 
-#: The traits the front end may write (``model.set`` in js/src): every other trait is the kernel's.
-FRONT_END_TRAITS = frozenset(
-    {
-        "visible",
-        "rev",
-        "selected_label",
-        "show_heatmap",
-        "heatmap_opacity",
-        "heatmap_method",
-        "top_k",
-        "show_curve",
-        "curve_ranking",
-        "curve_mode",
-    }
+_VIEW_SETTINGS = (  # in the order their problems are listed
+    "selected_label",
+    "show_heatmap",
+    "heatmap_opacity",
+    "heatmap_method",
+    "top_k",
+    "show_curve",
+    "curve_ranking",
+    "curve_mode",
 )
+#: The traits the front end may write (``setTraits`` in js/src/core/traits.ts): every other trait is the kernel's.
+FRONT_END_TRAITS = frozenset({"visible", "rev", *_VIEW_SETTINGS})
 #: The maps the heatmap can show: LIME's weights, or Grad-CAM averaged over each superpixel (``gradcam=True``).
 HEATMAP_METHODS = ("lime", "gradcam")
 #: The orders a curve can hide superpixels in: LIME's weights, Grad-CAM (``gradcam=True``), a random order.
@@ -166,16 +163,6 @@ def _max_display_side(value: Any, _limits: Limits) -> int:
     return int(value)
 
 
-_VIEW_SETTINGS = (  # in the order their problems are listed
-    "selected_label",
-    "show_heatmap",
-    "heatmap_opacity",
-    "heatmap_method",
-    "top_k",
-    "show_curve",
-    "curve_ranking",
-    "curve_mode",
-)
 #: trait (or setting) -> its rule. The front end may write only those in FRONT_END_TRAITS.
 RULES: Mapping[str, Callable[[Any, Limits], Any]] = {
     "visible": _visible,
