@@ -33,10 +33,16 @@ export interface ClassInfo {
    * `confidence_k` most positive weights; null: no refits.
    */
   confidence?: number[] | null;
-  /** The k of `confidence` and `stability` (5). */
+  /** The k of `confidence`, `stability` and `top_k_status` (5). */
   confidence_k?: number;
   /** Expected top-k Jaccard index (0..1) between two runs with different seeds; null: no refits. */
   stability?: number | null;
+  /**
+   * Whether the refits decide the top `confidence_k` superpixels, in a user's words, e.g. "top 5
+   * settled" or "top 5: 4 settled, the 5th a tie between #23 and #17"; null: no refits. Shown as
+   * text only (at most 300 characters; anything else is ignored).
+   */
+  top_k_status?: string | null;
   /**
    * Grad-CAM averaged over each superpixel (same order as `weights`; null: the superpixel lies
    * outside the model's crop). Present only for a widget made with `gradcam=True`.

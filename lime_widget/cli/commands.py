@@ -32,14 +32,21 @@ def _parser() -> argparse.ArgumentParser:
         "--num-samples",
         type=num_samples_arg,
         default=None,
-        help="perturbed images (default 1000), or 'auto': sample until the top 5 is stable",
+        help="perturbed images (default 1000), or 'auto': sample until the top 5 is settled up to ties",
     )
     e.add_argument("--max-samples", type=int, default=None, help="with --num-samples auto: at most this many (2000)")
     e.add_argument(
         "--target-stability",
         type=float,
         default=None,
-        help="with --num-samples auto: the top-5 stability to reach (0.9)",
+        help="with --num-samples auto: also stop when the estimated top-5 stability reaches this (0.9)",
+    )
+    e.add_argument(
+        "--tie-tolerance",
+        type=float,
+        default=None,
+        help="weights closer than this share of the largest count as a tie (0.1); auto stops when the top 5 "
+        "is settled up to such ties",
     )
     e.add_argument("--segmentation", default=None, help="slic (default), quickshift, felzenszwalb, watershed or grid")
     e.add_argument("--n-segments", type=int, default=None, help="about how many superpixels (slic, watershed, grid)")
@@ -133,6 +140,7 @@ def _explain(args: argparse.Namespace) -> int:
         "num_samples": args.num_samples,
         "max_samples": args.max_samples,
         "target_stability": args.target_stability,
+        "tie_tolerance": args.tie_tolerance,
         "segmentation": args.segmentation,
         "n_segments": args.n_segments,
         "hide": args.hide,

@@ -103,7 +103,7 @@ def _pack_array(a: np.ndarray) -> dict[str, Any]:
     }
 
 
-STOP_REASONS = ("fixed", "stable", "max_samples")
+STOP_REASONS = ("fixed", "settled", "precise", "stable", "max_samples")
 
 
 def _read_fields(data: dict[str, Any], *, max_pixels: int, max_cells: int) -> dict[str, Any]:
@@ -157,7 +157,11 @@ def _read_fields(data: dict[str, Any], *, max_pixels: int, max_cells: int) -> di
     ):
         raise fail("timings", "must map steps to seconds")
     try:
-        config = ExplainConfig.from_dict(get(data, "config"), complete=True)
+        stored_config = get(data, "config")
+        if isinstance(stored_config, dict):
+            # files written before the tie tolerance existed: the value their auto runs did not use
+            stored_config = {"tie_tolerance": ExplainConfig.tie_tolerance, **stored_config}
+        config = ExplainConfig.from_dict(stored_config, complete=True)
     except (TypeError, ValueError) as err:
         raise fail("config", str(err)) from err
     return {
@@ -222,6 +226,7 @@ def _upgrade_v1(data: dict[str, Any]) -> dict[str, Any]:
         "num_samples": old["num_samples"],
         "max_samples": 2000,
         "target_stability": 0.9,
+        "tie_tolerance": ExplainConfig.tie_tolerance,
         "refits": 0,  # format 1 had no refits
         "segmentation": stored(old["segmentation"]),
         "segmentation_params": old.get("segmentation_params") or {},

@@ -52,8 +52,10 @@ class Unstored:
 class ExplainConfig:
     """What an explanation computes (the seed and run options such as batch size are not part of it).
 
-    num_samples: perturbed images, row 0 the original (>= 2), or ``auto``: rounds until the estimated top-5
-    stability of the first explained class reaches ``target_stability`` (0..1), at most ``max_samples``.
+    num_samples: perturbed images, row 0 the original (>= 2), or ``auto``: rounds until the top 5 of the first
+    explained class is settled up to ties (superpixels whose weights differ by less than ``tie_tolerance`` times
+    the largest weight), every weight is that precise, or the estimated top-5 stability reaches
+    ``target_stability`` (0..1); at most ``max_samples``.
     refits: bootstrap refits of the surrogate that give each weight's uncertainty (0 = none). segmentation: ``slic``, ``quickshift``,
     ``felzenszwalb``, ``watershed``, ``grid``, a callable (image -> label map), or ``given`` (a label map
     passed as ``segments=``); segmentation_params: keyword arguments for it (``n_segments`` etc.).
@@ -73,6 +75,7 @@ class ExplainConfig:
     num_samples: int | str = 1000
     max_samples: int = 2000
     target_stability: float = 0.9
+    tie_tolerance: float = 0.1
     refits: int = 200
     segmentation: str | SegmentationFn = "slic"
     segmentation_params: Mapping[str, Any] = field(default_factory=dict)
@@ -96,6 +99,12 @@ class ExplainConfig:
         _finite("target_stability", self.target_stability, minimum=0.0, strict=True)
         if self.target_stability > 1:
             raise ValueError(f"target_stability is a Jaccard index in (0, 1]; got {self.target_stability!r}")
+        _finite("tie_tolerance", self.tie_tolerance, minimum=0.0)
+        if self.tie_tolerance >= 1:
+            raise ValueError(
+                f"tie_tolerance is a share of the largest weight, in [0, 1); got {self.tie_tolerance!r} "
+                "(0.1: weights closer than a tenth of the largest count as a tie)"
+            )
         limits.check_count(
             self.refits,
             "refits",
@@ -193,6 +202,7 @@ class ExplainConfig:
             "num_samples": self.num_samples,
             "max_samples": self.max_samples,
             "target_stability": self.target_stability,
+            "tie_tolerance": self.tie_tolerance,
             "refits": self.refits,
             "segmentation": _describe_callable(self.segmentation),
             "segmentation_params": {k: _plain(v) for k, v in self.segmentation_params.items()},

@@ -19,9 +19,12 @@ from ..core._files import atomic_write_text
 from ..core._json import MAX_CELLS, ExplanationFormatError
 from ..core.images import DEFAULT_MAX_PIXELS
 from ..core.rankings import top_k, top_k_positive, top_k_sets
+from ..core.sampling import PAIRED_SCHEMES
 from ..core.segmentation import n_segments_of
+from ..core.settled import TopKStatus, top_k_status
 from ..core.uncertainty import expected_jaccard
 from ..models.classifiers import Classifier, ClassLookupError, class_id
+from ._adaptive import MIN_SPARE_UNITS
 from ._explanation_file import explanation_fields, explanation_json
 from .compose import Composer
 from .config import ExplainConfig
@@ -33,6 +36,13 @@ if TYPE_CHECKING:
 LabelRef = int | str | None
 #: The default k of the top-k queries (clamped to the number of superpixels).
 DEFAULT_K = 5
+#: why an auto run stopped, in words (``Explanation.stop_reason``)
+AUTO_STOPS = {
+    "settled": "stopped when the top 5 was settled up to ties",
+    "precise": "stopped when every weight was precise to the tie tolerance",
+    "stable": "stopped at the target stability",
+    "max_samples": "reached max_samples before the top 5 was settled",
+}
 
 
 @dataclass(eq=False)
@@ -49,8 +59,9 @@ class Explanation:
     ``probabilities``); batch_size used; versions of the libraries; timings in seconds; composer: makes and
     scores masked images (None after ``from_json`` until ``with_model``).
     coef_draws: float64 (R, L, K) bootstrap refits of the surrogate (None when ``refits=0``), behind
-    :meth:`weight_std`, :meth:`top_k_confidence` and :meth:`stability`; stop_reason: ``fixed``, ``stable``
-    (an auto run reached its target) or ``max_samples``; sampling_trace: (samples, estimated stability)
+    :meth:`weight_std`, :meth:`top_k_confidence`, :meth:`stability` and :meth:`top_k_status`; stop_reason:
+    ``fixed``, or why an auto run stopped: ``settled`` (the top 5 decided up to ties), ``precise`` (every weight
+    to within the tie tolerance), ``stable`` (the target stability) or ``max_samples``; sampling_trace: (samples, estimated stability)
     after each round of an auto run. inert_segments: bool (K,) superpixels whose hiding cannot change the
     model's input (their weights are noise; None when unknown).
     """
@@ -185,6 +196,21 @@ class Explanation:
         every time), estimated from the refits: no new forward passes. k: as in :meth:`top_k_confidence`
         (None = min(5, K); an explicit k in 1..K)."""
         return expected_jaccard(top_k_sets(self._draws(label), self.confidence_k(k)))
+
+    def top_k_status(self, label: LabelRef = None, k: int | None = None) -> TopKStatus:
+        """Whether the top k of a class is settled by the samples, in words and ids: which members are in the
+        top k in at least 90% of refits, which places are a tie between practically equal weights (closer than
+        the config's ``tie_tolerance`` times the largest weight) and which are still undecided; its ``text``
+        reads e.g. "top 5: 4 settled, the 5th a tie between #23 and #17". k: as in :meth:`top_k_confidence`."""
+        return top_k_status(self.weights(label), self._draws(label), self.confidence_k(k), self.config.tie_tolerance)
+
+    def enough_samples(self) -> int:
+        """The fewest samples with which every weight is identified and its uncertainty can be estimated from the
+        samples: the superpixels plus ``MIN_SPARE_UNITS`` resampling units, a unit being a (mask, complement)
+        pair for the paired designs. Below it (e.g. 100 samples of the default design for 60 superpixels) the fit
+        cannot tell some weights apart, and no interval from the samples shows that error; auto never stops there."""
+        units = self.n_segments + 1 + MIN_SPARE_UNITS
+        return 2 * (units - 1) if self.config.sampling in PAIRED_SCHEMES else units
 
     def confidence_k(self, k: int | None = None) -> int:
         """The k of the top-k queries: ``k`` checked to be in 1..K, or min(5, K) when None."""
@@ -335,11 +361,16 @@ class Explanation:
                 line += f" ± {std[s]:.5f}  in the top {kk} in {conf[s]:4.0%} of refits"
             lines.append(line)
         samples = f"{self.n_samples} samples"
-        if self.stop_reason == "stable":
-            samples += f" (auto: stopped at the target stability {self.config.target_stability})"
-        elif self.stop_reason == "max_samples" and self.config.num_samples == "auto":
-            samples += f" (auto: reached max_samples before the target stability {self.config.target_stability})"
+        if self.config.num_samples == "auto":
+            samples += f" (auto: {AUTO_STOPS.get(self.stop_reason, self.stop_reason)})"
+        enough = self.enough_samples()
+        if self.n_samples < enough:
+            lines.append(
+                f"note: {self.n_samples} samples are too few to pin down {self.n_segments} weights with this design "
+                f"(at least {enough}); the uncertainty below understates the error"
+            )
         if sure:
+            lines.append(f"{self.top_k_status(label, k=kk).text}")
             lines.append(
                 f"stability of the top {kk} (expected Jaccard between two seeds): {self.stability(label, k=kk):.2f}; "
                 f"{samples}"

@@ -75,6 +75,7 @@ def explain(
     num_samples: int | str | None = None,
     max_samples: int | None = None,
     target_stability: float | None = None,
+    tie_tolerance: float | None = None,
     refits: int | None = None,
     segmentation: str | SegmentationFn | None = None,
     n_segments: int | None = None,
@@ -100,8 +101,11 @@ def explain(
     image: path, PIL image, numpy (H, W[, C]) or torch (C, H, W) (see :func:`to_rgb_uint8`); never modified.
     model: a :class:`TorchClassifier`, :class:`FunctionClassifier`, a name for :func:`load_model`, or a
     callable on uint8 (n, H, W, 3) batches returning probabilities (n, C).
-    num_samples: perturbed images (default 1000), or ``auto``: draw in rounds until the estimated top-5
-    stability of the first explained class reaches target_stability (0.9), at most max_samples (2000).
+    num_samples: perturbed images (default 1000), or ``auto``: draw in rounds until the top 5 of the first
+    explained class is settled up to ties (weights closer than tie_tolerance, 0.1, times the largest weight count
+    as equal), every weight is that precise, or the estimated top-5 stability reaches target_stability (0.9); at
+    most max_samples (2000). ``exp.stop_reason`` says which (``settled``, ``precise``, ``stable``,
+    ``max_samples``).
     refits: bootstrap refits of the surrogate behind ``weight_std``, ``top_k_confidence`` and ``stability``
     (200; 0 = none; no extra forward passes). segmentation: ``slic`` (default), ``quickshift``,
     ``felzenszwalb``, ``watershed``, ``grid`` or a callable; n_segments and segmentation_params go to it;
@@ -133,6 +137,7 @@ def explain(
         num_samples=num_samples,
         max_samples=max_samples,
         target_stability=target_stability,
+        tie_tolerance=tie_tolerance,
         refits=refits,
         segmentation=GIVEN if segments is not None else segmentation,
         segmentation_params=segmentation_params,
@@ -218,12 +223,16 @@ def explain(
     fit = fit_surrogate(masks, scores[:, chosen], kweights, alpha=float(cfg.ridge_alpha))
     draws = None
     if cfg.refits:
+        refit_rng = rng
+        if run.refit_state is not None:  # an auto run: the refits its stopping rule saw, for the first class
+            refit_rng = np.random.default_rng()
+            refit_rng.bit_generator.state = run.refit_state
         draws = bootstrap_coefs(
             masks,
             scores[:, chosen],
             kweights,
             float(cfg.ridge_alpha),
-            rng,
+            refit_rng,
             draws=cfg.refits,
             paired=cfg.sampling in PAIRED_SCHEMES,
         )

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..core.rankings import top_k
 from ..core.segmentation import boundary_mask, n_segments_of
+from ..core.settled import TopKStatus
 from .overlay import CMAP, weight_limit
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ class ExplanationView(Protocol):
     def weight_interval(self, label: int | str | None = None, level: float = 0.9) -> tuple[np.ndarray, np.ndarray]: ...
     def top_k_confidence(self, label: int | str | None = None, k: int | None = None) -> np.ndarray: ...
     def stability(self, label: int | str | None = None, k: int | None = None) -> float: ...
+    def top_k_status(self, label: int | str | None = None, k: int | None = None) -> TopKStatus: ...
 
 
 #: the k of the stability and top-k confidence a figure shows (clamped to the number of superpixels)
@@ -148,7 +150,10 @@ def explanation_figure(
     default_title = f"{name} (p = {exp.probabilities[cls]:.3f})"
     if sure:
         kk = min(TOP_K, exp.n_segments)  # fewer superpixels than 5: the top K
-        default_title += f"\nstability of the top {kk}: {exp.stability(cls, k=kk):.2f}; hatched: weight within noise"
+        default_title += (
+            f"\n{exp.top_k_status(cls, k=kk).text}"
+            f"\nstability {exp.stability(cls, k=kk):.2f}; hatched: weight within noise"
+        )
     ax.set_title(plain_text(title if title is not None else default_title), fontsize=10)
     ax.axis("off")
     edges = boundary_mask(exp.segments) if boundaries else None

@@ -14,6 +14,7 @@ import numpy as np
 from ..core.images import display_size, encode_png, resize_image, resize_nearest
 from ..core.rankings import compare_rankings
 from ..core.segmentation import boundary_mask
+from ..core.settled import TopKStatus
 from .overlay import weight_overlay
 
 #: rows of the score table: the top 10 classes (plus every explained class and the original top 10)
@@ -48,6 +49,7 @@ class ExplanationState(Protocol):
     def weight_std(self, label: int | str | None = None) -> np.ndarray: ...
     def top_k_confidence(self, label: int | str | None = None, k: int = 5) -> np.ndarray: ...
     def stability(self, label: int | str | None = None, k: int = 5) -> float: ...
+    def top_k_status(self, label: int | str | None = None, k: int | None = None) -> TopKStatus: ...
 
 
 def explanation_state(
@@ -139,6 +141,7 @@ def class_info(exp: ExplanationState, label: int, original: float, cam: np.ndarr
         "confidence": [float(x) for x in exp.top_k_confidence(label, k=k)] if sure else None,
         "confidence_k": k,
         "stability": float(exp.stability(label, k=k)) if sure else None,
+        "top_k_status": exp.top_k_status(label, k=k).text if sure else None,
     }
 
 

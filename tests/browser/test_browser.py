@@ -95,6 +95,11 @@ def test_click_rescores_exactly_and_undo_restores(tmp_path, app):
                 shown_stability = page.get_attribute('[data-testid="lime-stability"]', "data-value")
                 assert shown_stability is not None and float(shown_stability) == stability
                 assert page.text_content('[data-testid="lime-stability"]').strip() == f"{stability:.2f}"
+                # ... and says in words whether the top 5 is settled, as the kernel has it
+                status = kernel.json("w.explanation.top_k_status(w.selected_label).text")
+                assert status.startswith("top 5")
+                assert page.is_visible('[data-testid="lime-top-k-status"]')
+                assert page.text_content('[data-testid="lime-top-k-status"]').strip() == status
                 target = kernel.json(TARGET_EXPR)
 
                 # the hover names the weight's standard error and top-5 confidence, as the kernel has them

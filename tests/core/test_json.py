@@ -30,6 +30,7 @@ from lime_widget.core._json import (
     read_png,
     read_str,
 )
+from lime_widget.engine._explanation_file import STOP_REASONS
 
 
 def b64(raw: bytes) -> str:
@@ -101,6 +102,14 @@ def test_read_str_checks_type_and_choices():
         read_str(3, "name")
     with pytest.raises(ExplanationFormatError, match=r"^stop_reason: must be one of fixed, stable; got 'bored'$"):
         read_str("bored", "stop_reason", ("fixed", "stable"))
+
+
+def test_read_str_with_the_stop_reasons_of_the_file_format():
+    """The reasons an auto run stops for, as the explanation file reads them: ``settled`` and ``precise`` too."""
+    for reason in ("fixed", "settled", "precise", "stable", "max_samples"):
+        assert read_str(reason, "stop_reason", STOP_REASONS) == reason
+    with pytest.raises(ExplanationFormatError, match=r"^stop_reason: must be one of .*settled, precise.*; got 'sure'$"):
+        read_str("sure", "stop_reason", STOP_REASONS)
 
 
 # --- lists of numbers ---------------------------------------------------------------------------------------

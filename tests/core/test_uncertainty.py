@@ -1,5 +1,6 @@
-"""Uncertainty from bootstrap refits: standard errors that shrink and cover, top-k confidence, stability, and
-the adaptive ("auto") sampling that stops when stable."""
+"""Uncertainty from wild-bootstrap refits (lime_widget.core.uncertainty): refits centred on the fit, standard
+errors that match the analytic ones, shrink and cover, the leverage correction, paired units, top-k confidence,
+stability, and the adaptive ("auto") sampling that stops when the top 5 is settled."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import numpy as np
 import pytest
 
 import lime_widget as lw
+from lime_widget.core.kernels import sample_weights
 from lime_widget.core.rankings import top_k_sets
+from lime_widget.core.sampling import sample_masks
 from lime_widget.core.surrogate import fit_surrogate
 from lime_widget.core.uncertainty import bootstrap_coefs, expected_jaccard, weighted_ridge
 
@@ -136,9 +139,12 @@ def test_auto_stops_early_when_easy_and_runs_to_max_when_noisy():
         max_samples=1500,
         progress=False,
     )
-    assert easy.stop_reason == "stable" and easy.n_samples < 500
+    # the five cue cells are in the top 5 of (nearly) every refit: settled (every weight precise to a tenth of the
+    # largest is not to be expected of a saturating logit this early)
+    assert easy.stop_reason == "settled" and easy.n_samples < 500
     assert easy.sampling_trace[-1][1] >= 0.9 and easy.sampling_trace[-1][0] == easy.n_samples
     assert set(easy.top_segments(1, k=5).tolist()) == set(cells)
+    assert easy.top_k_status(1).text == "top 5 settled"
 
     noisy = _explain(lw.FunctionClassifier(image_noise), "auto", max_samples=400)
     assert noisy.stop_reason == "max_samples" and noisy.n_samples == 400
@@ -159,3 +165,113 @@ def test_refits_zero_means_no_uncertainty(planted):
 def test_top_k_sets_never_count_a_nan_weight():
     member = top_k_sets(np.array([[np.nan, 0.5, 0.2, 0.2], [0.1, np.nan, np.nan, -1.0]]), 2)
     np.testing.assert_array_equal(member, [[False, True, True, False], [True, False, False, False]])
+
+
+# --- the wild bootstrap ---------------------------------------------------------------------------------------
+
+
+def _iid_linear(n: int, k: int, seed: int, sigma: float = 0.1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """An i.i.d. design, bool (n, k) with P(on) = 0.5, a linear target with independent normal noise of sd
+    sigma, float (n, 1), and its coefficients (k,)."""
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, k)) < 0.5
+    beta = rng.normal(0.0, 0.2, size=k)
+    return x, (x @ beta + rng.normal(0.0, sigma, size=n))[:, None], beta
+
+
+def _ols_se(x: np.ndarray, sigma: float) -> np.ndarray:
+    """The analytic standard errors (k,) of the OLS slopes (intercept fitted) of a design x (n, k)."""
+    xc = x - x.mean(axis=0)
+    return sigma * np.sqrt(np.diag(np.linalg.inv(xc.T @ xc)))
+
+
+@pytest.mark.parametrize("paired", [False, True])
+def test_the_refits_are_centred_on_the_fit(paired):
+    rng = np.random.default_rng(0)
+    masks = sample_masks(301, 20, rng, "paired" if paired else "lime")
+    w = sample_weights(masks, "lime")[1]
+    beta = rng.normal(0.0, 0.1, size=20)
+    y = np.stack([masks @ beta + 0.05 * np.sin(masks @ rng.normal(0, 9, 20)), rng.random(301)], axis=1)
+    draws = bootstrap_coefs(masks, y, w, 1.0, np.random.default_rng(1), draws=4000, paired=paired)
+    assert draws.shape == (4000, 2, 20) and draws.dtype == np.float64
+    fit = weighted_ridge(masks.astype(float), y, w, 1.0)
+    # the mean of the refits is the fit, within Monte Carlo error (4 standard errors of the mean)
+    sem = draws.std(axis=0) / np.sqrt(draws.shape[0])
+    assert np.all(np.abs(draws.mean(axis=0) - fit) <= 4 * sem + 1e-12)
+    assert np.all(draws.std(axis=0) > 0)
+
+
+@pytest.mark.parametrize("paired", [False, True])
+def test_a_constant_target_gives_exactly_zero_refits(paired):
+    """A model whose score never changes has no weight and no spread: exact zeros, so no superpixel is ever in
+    a refit's top k and the stability is 1 (two runs agree: no top 5), not the agreement of rounding noise."""
+    rng = np.random.default_rng(0)
+    masks = sample_masks(200, 30, rng, "paired" if paired else "lime")
+    w = sample_weights(masks, "lime")[1]
+    y = np.full((200, 2), [0.3, 0.7])
+    draws = bootstrap_coefs(masks, y, w, 1.0, rng, draws=50, paired=paired)
+    assert draws.shape == (50, 2, 30)
+    np.testing.assert_array_equal(draws, 0.0)
+    assert not top_k_sets(draws[:, 1], 5).any() and expected_jaccard(top_k_sets(draws[:, 1], 5)) == 1.0
+
+
+def test_the_standard_error_of_an_iid_design_is_the_analytic_ols_one():
+    """n = 400 samples of K = 10 superpixels, a linear model plus independent noise: the refits' spread is the
+    textbook OLS standard error sigma * sqrt(diag((X'X)^-1)), weight by weight, within 15%."""
+    for seed in range(2):
+        x, y, _ = _iid_linear(400, 10, seed)
+        draws = bootstrap_coefs(x, y, np.ones(400), 0.0, np.random.default_rng(seed + 10), draws=2000)[:, 0]
+        ratio = draws.std(axis=0) / _ols_se(x, 0.1)
+        assert np.all((ratio > 0.85) & (ratio < 1.15)), ratio
+
+
+def test_the_leverage_correction_widens_the_spread_when_superpixels_are_many_per_sample():
+    """K / n = 30 / 60: raw residuals are shrunk by the fit (by sqrt(1 - leverage), about 0.7 here), so a plain
+    wild bootstrap under-states the standard error; the corrected one matches the analytic value."""
+    ours, plain = [], []
+    for seed in range(4):
+        x, y, _ = _iid_linear(60, 30, seed)
+        w = np.ones(60)
+        se = _ols_se(x, 0.1)
+        draws = bootstrap_coefs(x, y, w, 0.0, np.random.default_rng(seed + 10), draws=2000)[:, 0]
+        # the plain wild bootstrap, without the correction: refit the raw residuals times random signs
+        fit = weighted_ridge(x.astype(float), y, w, 0.0)[0]
+        resid = y[:, 0] - (y[:, 0].mean() - x.mean(axis=0) @ fit) - x @ fit
+        signs = np.random.default_rng(seed + 20).choice([-1.0, 1.0], size=(2000, 60))
+        raw = weighted_ridge(x.astype(float), (signs * resid).T, w, 0.0)  # (2000, 30): one refit per column
+        ours.append(draws.std(axis=0) / se)
+        plain.append(raw.std(axis=0) / se)
+    ours_mean, plain_mean = float(np.mean(ours)), float(np.mean(plain))
+    assert ours_mean > 1.3 * plain_mean, (ours_mean, plain_mean)
+    assert 0.85 < ours_mean < 1.15 and plain_mean < 0.8, (ours_mean, plain_mean)
+
+
+def _pairs_with_noise(odd: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A paired design (row 0 the original, weight 0; rows 2i+1 and 2i+2 a mask and its complement), a linear
+    target plus noise that is the same on both rows of a pair (even) or opposite (odd), and uniform weights."""
+    rng = np.random.default_rng(3)
+    half = rng.random((150, 12)) < 0.5
+    masks = np.ones((301, 12), dtype=bool)
+    masks[1::2], masks[2::2] = half, ~half
+    noise = rng.normal(0.0, 0.1, size=150)
+    e = np.zeros(301)
+    e[1::2], e[2::2] = noise, -noise if odd else noise
+    y = (masks @ rng.normal(0.0, 0.2, size=12) + e)[:, None]
+    w = np.ones(301)
+    w[0] = 0.0  # the original out of the fit: the complement of each column is then exactly its mirror
+    return masks, y, w
+
+
+def test_both_rows_of_a_pair_get_the_same_sign():
+    """A mask and its complement pull the slopes in opposite directions, so residuals that are equal on both
+    rows cancel when the pair's sign is shared (no spread), and residuals of opposite signs add up (twice the
+    variance of independent signs)."""
+    masks, y, w = _pairs_with_noise(odd=False)
+    together = bootstrap_coefs(masks, y, w, 0.0, np.random.default_rng(0), draws=500, paired=True)[:, 0]
+    apart = bootstrap_coefs(masks, y, w, 0.0, np.random.default_rng(0), draws=500, paired=False)[:, 0]
+    assert apart.std(axis=0).min() > 1e-3
+    assert together.std(axis=0).max() < 1e-9 * apart.std(axis=0).min()
+    masks, y, w = _pairs_with_noise(odd=True)
+    together = bootstrap_coefs(masks, y, w, 0.0, np.random.default_rng(0), draws=2000, paired=True)[:, 0]
+    apart = bootstrap_coefs(masks, y, w, 0.0, np.random.default_rng(0), draws=2000, paired=False)[:, 0]
+    assert np.mean(together.std(axis=0)) > 1.3 * np.mean(apart.std(axis=0))

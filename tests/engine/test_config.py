@@ -52,11 +52,28 @@ def test_defaults_are_the_documented_ones():
         ({"classes": (1, 1)}, ValueError, "repeats"),
         ({"classes": (1.5,)}, TypeError, "classes"),
         ({"figure_style": "fancy"}, ValueError, "figure_style"),
+        ({"tie_tolerance": -0.1}, ValueError, r"tie_tolerance must be a finite number >= 0; got -0.1"),
+        ({"tie_tolerance": 1}, ValueError, r"tie_tolerance is a share of the largest weight, in \[0, 1\); got 1 "),
+        ({"tie_tolerance": 1.5}, ValueError, r"tie_tolerance .*in \[0, 1\); got 1.5"),
+        ({"tie_tolerance": float("nan")}, ValueError, "tie_tolerance must be a finite number >= 0; got nan"),
+        ({"tie_tolerance": float("inf")}, ValueError, "tie_tolerance must be a finite number"),
+        ({"tie_tolerance": "0.1"}, TypeError, "tie_tolerance must be a number; got str"),
+        ({"tie_tolerance": None}, TypeError, "tie_tolerance must be a number"),
+        ({"tie_tolerance": True}, TypeError, "tie_tolerance must be a number; got bool"),
     ],
 )
 def test_every_field_is_validated_with_a_message_naming_it(changes, error, message):
     with pytest.raises(error, match=message):
         ExplainConfig(**changes)
+
+
+def test_the_tie_tolerance_defaults_to_a_tenth_and_takes_0_up_to_below_1():
+    assert ExplainConfig().tie_tolerance == 0.1
+    for ok in (0, 0.0, 0.5, 0.999):
+        assert ExplainConfig(tie_tolerance=ok).tie_tolerance == ok
+    cfg = ExplainConfig(tie_tolerance=0.25)
+    assert cfg.to_dict()["tie_tolerance"] == 0.25
+    assert ExplainConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
 
 
 def test_replace_validates_and_refuses_unknown_fields():
@@ -92,3 +109,15 @@ def test_explain_stores_the_config_it_used_and_accepts_one_as_preset():
     exp = lw.explain(img, clf, preset=base, ridge_alpha=0.5, progress=False)
     assert exp.config == base.replace(ridge_alpha=0.5)
     assert exp.n_samples == 12 and exp.n_segments == 16
+
+
+def test_explain_takes_the_tie_tolerance_and_its_status_uses_it():
+    img = np.random.default_rng(0).integers(0, 255, (32, 32, 3), dtype=np.uint8)
+    clf = lw.FunctionClassifier(lambda b: np.stack([b.mean(axis=(1, 2, 3)) / 255, 1 - b.mean(axis=(1, 2, 3)) / 255], 1))
+    exp = lw.explain(
+        img, clf, num_samples=40, segmentation="grid", n_segments=16, hide="gray", tie_tolerance=0.3, progress=False
+    )
+    assert exp.config.tie_tolerance == 0.3
+    assert exp.top_k_status().tolerance == pytest.approx(0.3 * np.abs(exp.weights()).max())
+    with pytest.raises(ValueError, match="tie_tolerance"):
+        lw.explain(img, clf, num_samples=40, segmentation="grid", tie_tolerance=1.0, progress=False)

@@ -12,7 +12,14 @@ import pytest
 import lime_widget as lw
 from lime_widget.core._json import MAX_CELLS, ExplanationFormatError
 from lime_widget.core.images import DEFAULT_MAX_PIXELS
-from lime_widget.engine._explanation_file import FORMAT, FORMAT_VERSION, explanation_fields, explanation_json
+from lime_widget.engine._explanation_file import (
+    FORMAT,
+    FORMAT_VERSION,
+    STOP_REASONS,
+    explanation_fields,
+    explanation_json,
+)
+from lime_widget.engine.explanation import AUTO_STOPS
 
 from ..helpers import cell_image, cell_segments, linear_model
 
@@ -86,6 +93,11 @@ def test_json_round_trip_keeps_an_auto_run(planted):
     assert back.stop_reason == exp.stop_reason and back.sampling_trace == exp.sampling_trace
     assert back.n_samples == exp.n_samples and len(exp.sampling_trace) >= 1
     np.testing.assert_array_equal(back.top_k_confidence(), exp.top_k_confidence())
+    # two cue cells and zero weights around them: settled up to ties long before max_samples
+    assert exp.stop_reason in ("settled", "precise") and exp.n_samples < 200
+    assert back.config.tie_tolerance == exp.config.tie_tolerance == 0.1
+    assert back.top_k_status().text == exp.top_k_status().text
+    assert f"(auto: {AUTO_STOPS[exp.stop_reason]})" in back.summary()
 
 
 def test_a_format_1_file_from_lime_widget_0_1_still_loads():
@@ -165,6 +177,7 @@ def test_a_format_1_file_is_upgraded_to_format_2():
     assert fields["class_names"] == ["bright", "dark"]  # format 1 called them label_names
     config = fields["config"]
     assert config.refits == 0 and config.max_samples == 2000 and config.classes is None
+    assert config.tie_tolerance == 0.1  # format 1 had no tolerance: the default
     assert fields["coef_draws"] is None and fields["sampling_trace"] == []
     # written again, it is a format-2 file that reads back the same
     text = explanation_json(lw.Explanation(**fields))
@@ -209,3 +222,48 @@ def test_load_json_of_a_missing_or_foreign_file_is_a_format_error(tmp_path):
     other.write_text(json.dumps({"format": "something.else"}), encoding="utf-8")
     with pytest.raises(ExplanationFormatError, match=r"^format: "):
         lw.Explanation.load_json(other)
+
+
+# --- the tie tolerance and the stop reasons of an auto run ---------------------------------------------------
+
+
+def test_a_config_without_tie_tolerance_loads_with_the_default(small):
+    """Files written before the tie tolerance existed have none in their config: they load with 0.1, and are
+    written back with it."""
+    data = _data(small)
+    assert data["config"]["tie_tolerance"] == 0.1
+    del data["config"]["tie_tolerance"]
+    fields = explanation_fields(json.dumps(data), **LIMITS)
+    assert fields["config"].tie_tolerance == 0.1
+    again = _data(lw.Explanation(**fields))
+    assert again["config"]["tie_tolerance"] == 0.1
+    assert again == _data(small)
+
+
+def test_a_stored_tie_tolerance_is_kept_not_replaced_by_the_default(small):
+    data = _data(small)
+    data["config"]["tie_tolerance"] = 0.25
+    back = lw.Explanation(**explanation_fields(json.dumps(data), **LIMITS))
+    assert back.config.tie_tolerance == 0.25
+    assert back.top_k_status().tolerance == pytest.approx(0.25 * np.abs(back.weights()).max())
+
+
+@pytest.mark.parametrize("value", [1.0, -0.1, "0.1", None, True])
+def test_a_bad_stored_tie_tolerance_is_a_config_error_naming_it(small, value):
+    data = _data(small)
+    data["config"]["tie_tolerance"] = value
+    with pytest.raises(ExplanationFormatError, match=r"^config: .*tie_tolerance"):
+        explanation_fields(json.dumps(data), **LIMITS)
+
+
+@pytest.mark.parametrize("reason", ["settled", "precise", "stable", "max_samples"])
+def test_every_stop_reason_of_an_auto_run_round_trips(small, reason):
+    assert reason in STOP_REASONS
+    data = _data(small)
+    data["stop_reason"] = reason
+    data["config"]["num_samples"] = "auto"
+    text = json.dumps(data)
+    back = lw.Explanation(**explanation_fields(text, **LIMITS))
+    assert back.stop_reason == reason
+    assert json.loads(explanation_json(back)) == data
+    assert f"(auto: {AUTO_STOPS[reason]})" in back.summary()

@@ -96,9 +96,11 @@ def test_top_k_confidence_defaults_to_the_top_k_of_all_superpixels(few):
 def test_the_default_k_is_min_5_k(few):
     assert few.confidence_k() == min(5, few.n_segments)
     assert few.confidence_k(1) == 1
+    assert few.top_k_status().k == few.n_segments and few.top_k_status(k=1).k == 1
+    assert few.top_k_status().text == few.top_k_status(k=few.n_segments).text
 
 
-@pytest.mark.parametrize("query", ["stability", "top_k_confidence"])
+@pytest.mark.parametrize("query", ["stability", "top_k_confidence", "top_k_status"])
 @pytest.mark.parametrize("extra", [1, 4])
 def test_an_explicit_k_above_the_superpixels_is_a_clear_error(few, query, extra):
     k = few.n_segments + extra
@@ -138,6 +140,8 @@ def test_summary_names_the_top_k_it_used(few):
     text = few.summary()
     kk = min(5, few.n_segments)
     assert f"stability of the top {kk} " in text
+    status = few.top_k_status(k=kk)
+    assert f"top {kk}" in status.text and f"\n{status.text}\n" in text  # the status on a line of its own
     assert sum(line.strip().startswith("superpixel") for line in text.splitlines()) == few.n_segments
 
 
@@ -147,7 +151,10 @@ def test_every_figure_style_draws(few, style):
     assert fig.axes
     if style == "default":
         kk = min(5, few.n_segments)
-        assert f"stability of the top {kk}: {few.stability(k=kk):.2f}" in fig.axes[0].get_title()
+        status = few.top_k_status(k=kk)
+        assert f"top {kk}" in status.text  # the top min(5, K), like the stability
+        title = fig.axes[0].get_title()
+        assert title.endswith(f"\n{status.text}\nstability {few.stability(k=kk):.2f}; hatched: weight within noise")
 
 
 @pytest.mark.parametrize("k", [1, 5, 12])

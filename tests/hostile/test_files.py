@@ -128,6 +128,10 @@ ATTACKS = {
     "config unknown field": lambda d: d["config"].update(bogus=1),
     "config bad sampling": lambda d: d["config"].update(sampling="sobol"),
     "config bad samples": lambda d: d["config"].update(num_samples=-5),
+    "config tie tolerance 1": lambda d: d["config"].update(tie_tolerance=1),
+    "config tie tolerance negative": lambda d: d["config"].update(tie_tolerance=-0.5),
+    "config tie tolerance a string": lambda d: d["config"].update(tie_tolerance="0.1"),
+    "config tie tolerance a list": lambda d: d["config"].update(tie_tolerance=[0.1]),
     "model input size bad": lambda d: d.update(model_input_size=[0, 10]),
     "model output bad": lambda d: d.update(model_output="scores"),
     "version from the future": lambda d: d.update(format_version=99),
@@ -165,6 +169,32 @@ def test_png_size_is_checked_from_the_header_before_decoding(valid):
     data["image_png"] = png_b64(big)
     with pytest.raises(ExplanationFormatError, match=r"image_png.*limit"):
         lw.Explanation.from_json(json.dumps(data), max_pixels=1_000_000)
+
+
+def test_a_config_without_tie_tolerance_loads_with_the_default(valid):
+    """Files from before the tie tolerance: the config has no such key, and it loads with 0.1."""
+    data = copy.deepcopy(valid)
+    del data["config"]["tie_tolerance"]
+    exp = load(data)
+    assert exp.config.tie_tolerance == 0.1
+    assert json.loads(exp.to_json())["config"] == valid["config"]
+
+
+@pytest.mark.parametrize("value", [1, 1.5, -0.5, "0.1", [0.1], None, True, float("nan"), float("inf")])
+def test_a_bad_tie_tolerance_is_refused_naming_it(valid, value):
+    data = copy.deepcopy(valid)
+    data["config"]["tie_tolerance"] = value  # NaN and inf are written as NaN and Infinity
+    with pytest.raises(ExplanationFormatError, match=r"^config: .*tie_tolerance"):
+        load(data)
+
+
+@pytest.mark.parametrize("reason", ["settled", "precise"])
+def test_the_new_stop_reasons_load_and_round_trip(valid, reason):
+    data = copy.deepcopy(valid)
+    data["stop_reason"] = reason
+    exp = load(data)
+    assert exp.stop_reason == reason
+    assert json.loads(exp.to_json())["stop_reason"] == reason
 
 
 def test_load_json_of_a_missing_file_or_a_directory(tmp_path):

@@ -115,7 +115,12 @@ def test_uncertain_superpixels_are_veiled_and_the_bars_show_intervals(planted):
     alpha = np.asarray(veil.get_array())[..., 3]
     np.testing.assert_array_equal(alpha > 0, noisy[exp.segments])  # exactly the noisy superpixels are veiled
     assert map_ax.collections  # and hatched
-    assert f"stability of the top 5: {exp.stability(1):.2f}" in map_ax.get_title()
+    # the title: the top 5's status in words, then the stability and what the hatching means
+    status = exp.top_k_status(1, k=5)
+    assert set(cells) <= set(status.settled.tolist()) and status.text.startswith("top 5")
+    assert map_ax.get_title().endswith(
+        f"\n{status.text}\nstability {exp.stability(1):.2f}; hatched: weight within noise"
+    )
     labels = [t.get_text() for t in bars_ax.get_yticklabels()]
     assert labels[0].startswith(f"#{int(np.argmax(exp.weights(1)))} ")  # strongest positive first (on top)
     assert any("(100%)" in t for t in labels)

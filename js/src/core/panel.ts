@@ -93,6 +93,34 @@ export function stabilityTexts(k: number | undefined): { label: string; title: s
   };
 }
 
+/** The top-k status row: label, text and explanation (`title`). */
+export interface TopKStatusRow {
+  label: string;
+  text: string;
+  title: string;
+}
+
+/**
+ * The "Top k" row under the stability row, for the summary's `topKStatus` and `stabilityK`
+ * (undefined k: "k"); null when the status is unknown (no refits, older message): the row is hidden.
+ */
+export function topKStatusRow(
+  s: Pick<ScoreSummary, "topKStatus" | "stabilityK">,
+): TopKStatusRow | null {
+  if (s.topKStatus === undefined) return null;
+  const k = s.stabilityK ?? "k";
+  return {
+    label: `Top ${k}`,
+    text: s.topKStatus,
+    title:
+      `Whether the samples decide the top ${k} superpixels, from bootstrap refits. ` +
+      `Settled: in the top ${k} in at least 90% of refits. ` +
+      "A tie: the remaining places are contested only by superpixels whose weights are practically " +
+      "equal (within 10% of the largest weight), so their order does not matter. " +
+      "Undecided: more samples would decide.",
+  };
+}
+
 /** CSS classes of a class-table row. */
 export function rowClass(r: ClassTableRow): string {
   const cls = ["lime-class-row"];

@@ -3,7 +3,7 @@
  */
 
 import type { ClassInfo, ScoreRow } from "../protocol";
-import { stabilityOf, topKOf } from "./uncertainty";
+import { stabilityOf, topKOf, topKStatusOf } from "./uncertainty";
 
 export function findRow(rows: readonly ScoreRow[], id: number): ScoreRow | undefined {
   return rows.find((r) => r.id === id);
@@ -120,6 +120,11 @@ export interface ScoreSummary {
   stability: number | undefined;
   /** The k of `stability` (undefined: unknown). */
   stabilityK: number | undefined;
+  /**
+   * Whether the refits decide the top `stabilityK` superpixels, in words (undefined: unknown;
+   * optional, like the field in older messages).
+   */
+  topKStatus?: string | undefined;
   /** Whether scores/surrogate belong to the current rev. */
   current: boolean;
   topChanged: boolean;
@@ -180,6 +185,7 @@ export function summarize(input: SummaryInput): ScoreSummary {
     r2: finite(info?.r2),
     stability: stabilityOf(info),
     stabilityK: topKOf(info),
+    topKStatus: topKStatusOf(info),
     current,
     topChanged:
       current && input.scores.length > 0 && topClassChanged(input.originalScores, input.scores),

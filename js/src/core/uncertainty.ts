@@ -1,7 +1,7 @@
 /**
- * Bootstrap uncertainty of a class' LIME weights (the `std`, `confidence`, `confidence_k` and
- * `stability` fields of `ClassInfo`): reading the untrusted fields, which superpixels' weights
- * are within noise, and the heatmap opacity that marks them. Pure and DOM-free.
+ * Bootstrap uncertainty of a class' LIME weights (the `std`, `confidence`, `confidence_k`,
+ * `stability` and `top_k_status` fields of `ClassInfo`): reading the untrusted fields, which
+ * superpixels' weights are within noise, and the heatmap opacity that marks them. Pure and DOM-free.
  */
 
 import type { ClassInfo } from "../protocol";
@@ -43,6 +43,18 @@ export function stabilityOf(info: ClassInfo | undefined): number | undefined {
   return inRange(x, 0, 1) ? x : undefined;
 }
 
+/** Longest `top_k_status` shown: the kernel's texts are far shorter, so a longer one is malformed. */
+export const MAX_STATUS_LENGTH = 300;
+
+/**
+ * `top_k_status` when it is a non-empty string of at most `MAX_STATUS_LENGTH` characters, else
+ * undefined (missing, null, malformed: the field is untrusted input).
+ */
+export function topKStatusOf(info: ClassInfo | undefined): string | undefined {
+  const x: unknown = info?.top_k_status;
+  return typeof x === "string" && x.length > 0 && x.length <= MAX_STATUS_LENGTH ? x : undefined;
+}
+
 export interface Uncertainty {
   /** Standard error of each weight (>= 0), or null when unknown. */
   std: PerSegment | null;
@@ -51,6 +63,8 @@ export interface Uncertainty {
   /** The k of `confidence` and `stability`. */
   k: number | undefined;
   stability: number | undefined;
+  /** Whether the refits decide the top k, in words (undefined: unknown). */
+  topKStatus: string | undefined;
 }
 
 /** The uncertainty fields of class `info` on K = `n` superpixels, validated. */
@@ -61,6 +75,7 @@ export function readUncertainty(info: ClassInfo | undefined, n: number): Uncerta
     confidence: k === undefined ? null : perSegment(info?.confidence, n, 0, 1),
     k,
     stability: stabilityOf(info),
+    topKStatus: topKStatusOf(info),
   };
 }
 

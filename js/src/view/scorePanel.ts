@@ -17,6 +17,7 @@ import {
   statusView,
   TABLE_ROWS,
   topBannerText,
+  topKStatusRow,
 } from "../core/panel";
 import { type ClassTableRow, classTable, summarize } from "../core/scores";
 import { type Snapshot, selectedClass } from "../core/traits";
@@ -36,6 +37,9 @@ interface PanelParts {
   scoreR2: HTMLElement;
   stabilityLabel: HTMLElement;
   stability: HTMLElement;
+  /** "Top k" row: whether the refits decide the top k (hidden when unknown). */
+  topKStatusLabel: HTMLElement;
+  topKStatus: HTMLElement;
   hiddenCount: HTMLElement;
   /** "LIME vs Grad-CAM" row (hidden without Grad-CAM). */
   agreementLabel: HTMLElement;
@@ -70,6 +74,8 @@ export class ScorePanel {
         p.scoreR2,
         p.stabilityLabel,
         p.stability,
+        p.topKStatusLabel,
+        p.topKStatus,
         h("dt", { text: "Hidden" }),
         p.hiddenCount,
         p.agreementLabel,
@@ -110,6 +116,15 @@ export class ScorePanel {
     setText(p.stabilityLabel, stab.label);
     p.stabilityLabel.setAttribute("title", stab.title);
     p.stability.setAttribute("title", stab.title);
+    const topK = topKStatusRow(sum);
+    p.topKStatusLabel.hidden = topK === null;
+    p.topKStatus.hidden = topK === null;
+    if (topK !== null) {
+      setText(p.topKStatusLabel, topK.label);
+      setText(p.topKStatus, topK.text);
+      p.topKStatusLabel.setAttribute("title", topK.title);
+      p.topKStatus.setAttribute("title", topK.title);
+    }
     setText(p.hiddenCount, maskSummary(s.mask).hidden);
     const agree = agreementCell(selectedClass(s)?.agreement);
     p.agreementLabel.hidden = agree === null;
@@ -163,6 +178,11 @@ function buildPanel(): PanelParts {
   errorBox.hidden = true;
   const topBanner = h("div", { class: "lime-banner", attrs: { role: "status" } });
   topBanner.hidden = true;
+  // Hidden until a class with a status is shown (no empty row before the first update).
+  const topKStatusLabel = h("dt", { class: "lime-top-k-status-label" });
+  const topKStatus = value("lime-value lime-top-k-status", "lime-top-k-status");
+  topKStatusLabel.hidden = true;
+  topKStatus.hidden = true;
   const col = (text: string) => h("th", { text, attrs: { scope: "col" } });
   const classBody = h("tbody");
   const classTable = h("table", { class: "lime-classes", testid: "lime-classes" }, [
@@ -185,6 +205,8 @@ function buildPanel(): PanelParts {
     scoreR2: value("lime-value lime-r2"),
     stabilityLabel: h("dt", { class: "lime-stability-label" }),
     stability: value("lime-value lime-stability", "lime-stability"),
+    topKStatusLabel,
+    topKStatus,
     hiddenCount: value("lime-value lime-hidden-count"),
     agreementLabel: h("dt", {
       text: "LIME vs Grad-CAM",

@@ -12,6 +12,7 @@ import {
   stabilityTexts,
   statusView,
   topBannerText,
+  topKStatusRow,
   topKTexts,
 } from "../../src/core/panel";
 import { type ClassTableRow, classTable, type ScoreSummary } from "../../src/core/scores";
@@ -102,6 +103,31 @@ describe("stabilityTexts", () => {
     expect(stabilityTexts(3).label).toBe("Stability (top 3)");
     expect(stabilityTexts(undefined).label).toBe("Stability (top k)");
     expect(stabilityTexts(undefined).title).toContain("of the top-k superpixels");
+  });
+});
+
+describe("topKStatusRow", () => {
+  const text = "top 5: 4 settled, the 5th a tie between #23 and #17";
+
+  it("labels the row with k and shows the status as sent", () => {
+    const row = topKStatusRow({ topKStatus: text, stabilityK: 5 });
+    expect(row?.label).toBe("Top 5");
+    expect(row?.text).toBe(text);
+    expect(topKStatusRow({ topKStatus: "top 3 settled", stabilityK: 3 })?.label).toBe("Top 3");
+    expect(topKStatusRow({ topKStatus: text, stabilityK: undefined })?.label).toBe("Top k");
+  });
+
+  it("explains settled, tie and undecided in its title", () => {
+    const title = topKStatusRow({ topKStatus: text, stabilityK: 5 })?.title ?? "";
+    expect(title).toContain("Settled: in the top 5 in at least 90% of refits.");
+    expect(title).toContain("A tie: the remaining places are contested only by superpixels");
+    expect(title).toContain("within 10% of the largest weight");
+    expect(title).toContain("Undecided: more samples would decide.");
+  });
+
+  it("is null (the row hidden) when the status is unknown", () => {
+    expect(topKStatusRow({ topKStatus: undefined, stabilityK: 5 })).toBeNull();
+    expect(topKStatusRow({ stabilityK: 5 })).toBeNull();
   });
 });
 

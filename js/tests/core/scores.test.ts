@@ -159,6 +159,41 @@ describe("summarize", () => {
   });
 });
 
+describe("summarize: top-k status", () => {
+  const base = {
+    classes,
+    originalScores: original,
+    scores: current,
+    surrogate: [0.2, 0.31],
+    selected: 281,
+    rev: 4,
+    scoredRev: 4,
+  };
+
+  it("gives the selected class' top-k status, also while scoring", () => {
+    const text = "top 5: 4 settled, the 5th a tie between #23 and #17";
+    const withStatus = [
+      { ...classes[0], top_k_status: text },
+      { ...classes[1], top_k_status: "top 5 settled" },
+    ];
+    expect(summarize({ ...base, classes: withStatus }).topKStatus).toBe(text);
+    expect(summarize({ ...base, classes: withStatus, rev: 5 }).topKStatus).toBe(text);
+    expect(summarize({ ...base, classes: withStatus, selected: 282 }).topKStatus).toBe(
+      "top 5 settled",
+    );
+  });
+
+  it("is unknown without refits, for older messages, malformed values or an unexplained class", () => {
+    expect(summarize(base).topKStatus).toBeUndefined();
+    for (const bad of [null, 3, "x".repeat(301), ""]) {
+      const c = [{ ...classes[0], top_k_status: bad as string | null }];
+      expect(summarize({ ...base, classes: c }).topKStatus).toBeUndefined();
+    }
+    const c = [{ ...classes[0], top_k_status: "top 5 settled" }];
+    expect(summarize({ ...base, classes: c, selected: 285 }).topKStatus).toBeUndefined();
+  });
+});
+
 describe("surrogatePrediction", () => {
   it("is the intercept plus the weights of the visible superpixels", () => {
     expect(surrogatePrediction(classes[0], [true, true])).toBeCloseTo(0.2, 12);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  MAX_STATUS_LENGTH,
   NOISY_ALPHA,
   noiseAlphas,
   noiseMask,
@@ -8,6 +9,7 @@ import {
   segmentUncertainty,
   stabilityOf,
   topKOf,
+  topKStatusOf,
   withinNoise,
   Z90,
 } from "../../src/core/uncertainty";
@@ -102,6 +104,35 @@ describe("reading the uncertainty fields", () => {
     for (const x of [1.01, -0.01, Number.NaN, Number.POSITIVE_INFINITY, "0.5", null, undefined]) {
       expect(stabilityOf({ ...base, stability: x as number })).toBeUndefined();
     }
+  });
+
+  it("topKStatusOf reads a short string, ignores anything else", () => {
+    const text = "top 5: 4 settled, the 5th a tie between #23 and #17";
+    expect(topKStatusOf({ ...full, top_k_status: text })).toBe(text);
+    expect(topKStatusOf({ ...full, top_k_status: "top 5 settled" })).toBe("top 5 settled");
+    expect(MAX_STATUS_LENGTH).toBe(300);
+    const longest = "x".repeat(MAX_STATUS_LENGTH);
+    expect(topKStatusOf({ ...full, top_k_status: longest })).toBe(longest);
+    // Too long, empty, wrong types, null and missing (older messages): unknown.
+    expect(topKStatusOf({ ...full, top_k_status: `${longest}x` })).toBeUndefined();
+    expect(topKStatusOf({ ...full, top_k_status: "" })).toBeUndefined();
+    for (const bad of [5, true, ["top 5 settled"], { text: "top 5 settled" }, null, undefined]) {
+      expect(topKStatusOf({ ...full, top_k_status: bad as unknown as string })).toBeUndefined();
+    }
+    expect(topKStatusOf(full)).toBeUndefined();
+    expect(topKStatusOf(undefined)).toBeUndefined();
+  });
+
+  it("readUncertainty carries the top-k status next to the stability", () => {
+    const text = "top 5: 3 settled, the other 2 undecided among #4, #9, #23 and #17";
+    const u = readUncertainty({ ...full, top_k_status: text }, 3);
+    expect(u.stability).toBe(0.83);
+    expect(u.topKStatus).toBe(text);
+    expect(readUncertainty(full, 3).topKStatus).toBeUndefined();
+    expect(readUncertainty({ ...full, top_k_status: null }, 3).topKStatus).toBeUndefined();
+    expect(
+      readUncertainty({ ...full, top_k_status: 7 as unknown as string }, 3).topKStatus,
+    ).toBeUndefined();
   });
 
   it("segmentUncertainty gives the tooltip's parts, as far as known", () => {
