@@ -45,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
         "--tie-tolerance",
         type=float,
         default=None,
-        help="weights closer than this share of the largest count as a tie (0.1); auto stops when the top 5 "
+        help="weights closer than this share of the largest count as a tie (0.15); auto stops when the top 5 "
         "is settled up to such ties",
     )
     e.add_argument("--segmentation", default=None, help="slic (default), quickshift, felzenszwalb, watershed or grid")

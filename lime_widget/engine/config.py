@@ -22,6 +22,7 @@ from ..core._checks import positive_int
 from ..core.kernels import KERNELS, KernelFn
 from ..core.sampling import SCHEMES
 from ..core.segmentation import METHODS, SegmentationFn
+from ..core.settled import TIE_TOLERANCE
 from ..render.figures import STYLES as FIGURE_STYLES
 from . import limits
 from .compose import HideSpec, check_hide, describe_hide
@@ -75,7 +76,7 @@ class ExplainConfig:
     num_samples: int | str = 1000
     max_samples: int = 2000
     target_stability: float = 0.9
-    tie_tolerance: float = 0.1
+    tie_tolerance: float = TIE_TOLERANCE
     refits: int = 200
     segmentation: str | SegmentationFn = "slic"
     segmentation_params: Mapping[str, Any] = field(default_factory=dict)
@@ -103,7 +104,7 @@ class ExplainConfig:
         if self.tie_tolerance >= 1:
             raise ValueError(
                 f"tie_tolerance is a share of the largest weight, in [0, 1); got {self.tie_tolerance!r} "
-                "(0.1: weights closer than a tenth of the largest count as a tie)"
+                f"({TIE_TOLERANCE}: weights closer than {TIE_TOLERANCE:.0%} of the largest count as a tie)"
             )
         limits.check_count(
             self.refits,

@@ -102,7 +102,7 @@ def explain(
     model: a :class:`TorchClassifier`, :class:`FunctionClassifier`, a name for :func:`load_model`, or a
     callable on uint8 (n, H, W, 3) batches returning probabilities (n, C).
     num_samples: perturbed images (default 1000), or ``auto``: draw in rounds until the top 5 of the first
-    explained class is settled up to ties (weights closer than tie_tolerance, 0.1, times the largest weight count
+    explained class is settled up to ties (weights closer than tie_tolerance, 0.15, times the largest weight count
     as equal), every weight is that precise, or the estimated top-5 stability reaches target_stability (0.9); at
     most max_samples (2000). ``exp.stop_reason`` says which (``settled``, ``precise``, ``stable``,
     ``max_samples``).

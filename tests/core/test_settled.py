@@ -149,7 +149,7 @@ def test_a_nan_weight_is_never_in_the_top_k_and_does_not_set_the_scale():
     w = _weights()
     w[0] = np.nan
     s = top_k_status(w, _draws(np.nan_to_num(w), 0.01), 5)
-    assert 0 not in s.top.tolist() and s.tolerance == pytest.approx(0.1)
+    assert 0 not in s.top.tolist() and s.tolerance == pytest.approx(TIE_TOLERANCE * np.nanmax(np.abs(w)))
 
 
 @pytest.mark.parametrize(
@@ -188,7 +188,7 @@ def test_rival_share_and_confidence_thresholds():
     w = _weights(fifth=0.2, sixth=0.1)
     draws = np.tile(w, (100, 1))
     draws[:15, SIXTH] = 0.35  # the 6th beats the 5th in 15 refits of 100, by 0.15: more than the tolerance
-    s = top_k_status(w, draws, 5)
+    s = top_k_status(w, draws, 5, tie_tolerance=0.1)
     assert RIVAL_SHARE <= 0.15
     np.testing.assert_array_equal(s.settled, FIRST4)
     np.testing.assert_array_equal(s.contested, [FIFTH])
@@ -196,5 +196,5 @@ def test_rival_share_and_confidence_thresholds():
     assert not s.decided  # an outsider ahead by more than the tolerance in 15% of refits: more than 10%
     assert s.text.endswith("(more samples would decide)")
     draws[:15, SIXTH] = 0.25  # ahead by 0.05 only: within the tolerance, a tie
-    tie = top_k_status(w, draws, 5)
+    tie = top_k_status(w, draws, 5, tie_tolerance=0.1)
     assert tie.decided and tie.text == f"top 5: 4 settled, the 5th a tie between #{FIFTH} and #{SIXTH}"

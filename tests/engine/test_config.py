@@ -68,7 +68,7 @@ def test_every_field_is_validated_with_a_message_naming_it(changes, error, messa
 
 
 def test_the_tie_tolerance_defaults_to_a_tenth_and_takes_0_up_to_below_1():
-    assert ExplainConfig().tie_tolerance == 0.1
+    assert ExplainConfig().tie_tolerance == 0.15
     for ok in (0, 0.0, 0.5, 0.999):
         assert ExplainConfig(tie_tolerance=ok).tie_tolerance == ok
     cfg = ExplainConfig(tie_tolerance=0.25)

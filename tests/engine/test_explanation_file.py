@@ -19,6 +19,7 @@ from lime_widget.engine._explanation_file import (
     explanation_fields,
     explanation_json,
 )
+from lime_widget.engine.config import ExplainConfig
 from lime_widget.engine.explanation import AUTO_STOPS
 
 from ..helpers import cell_image, cell_segments, linear_model
@@ -95,7 +96,7 @@ def test_json_round_trip_keeps_an_auto_run(planted):
     np.testing.assert_array_equal(back.top_k_confidence(), exp.top_k_confidence())
     # two cue cells and zero weights around them: settled up to ties long before max_samples
     assert exp.stop_reason in ("settled", "precise") and exp.n_samples < 200
-    assert back.config.tie_tolerance == exp.config.tie_tolerance == 0.1
+    assert back.config.tie_tolerance == exp.config.tie_tolerance == ExplainConfig().tie_tolerance
     assert back.top_k_status().text == exp.top_k_status().text
     assert f"(auto: {AUTO_STOPS[exp.stop_reason]})" in back.summary()
 
@@ -177,7 +178,7 @@ def test_a_format_1_file_is_upgraded_to_format_2():
     assert fields["class_names"] == ["bright", "dark"]  # format 1 called them label_names
     config = fields["config"]
     assert config.refits == 0 and config.max_samples == 2000 and config.classes is None
-    assert config.tie_tolerance == 0.1  # format 1 had no tolerance: the default
+    assert config.tie_tolerance == ExplainConfig().tie_tolerance  # format 1 had no tolerance: the default
     assert fields["coef_draws"] is None and fields["sampling_trace"] == []
     # written again, it is a format-2 file that reads back the same
     text = explanation_json(lw.Explanation(**fields))
@@ -228,15 +229,15 @@ def test_load_json_of_a_missing_or_foreign_file_is_a_format_error(tmp_path):
 
 
 def test_a_config_without_tie_tolerance_loads_with_the_default(small):
-    """Files written before the tie tolerance existed have none in their config: they load with 0.1, and are
+    """Files written before the tie tolerance existed have none in their config: they load with the default tolerance, and are
     written back with it."""
     data = _data(small)
-    assert data["config"]["tie_tolerance"] == 0.1
+    assert data["config"]["tie_tolerance"] == ExplainConfig().tie_tolerance
     del data["config"]["tie_tolerance"]
     fields = explanation_fields(json.dumps(data), **LIMITS)
-    assert fields["config"].tie_tolerance == 0.1
+    assert fields["config"].tie_tolerance == ExplainConfig().tie_tolerance
     again = _data(lw.Explanation(**fields))
-    assert again["config"]["tie_tolerance"] == 0.1
+    assert again["config"]["tie_tolerance"] == ExplainConfig().tie_tolerance
     assert again == _data(small)
 
 

@@ -18,6 +18,7 @@ from PIL import Image
 
 import lime_widget as lw
 from lime_widget.core._json import ExplanationFormatError
+from lime_widget.engine.config import ExplainConfig
 
 from ..helpers import cell_image, cell_segments
 
@@ -172,11 +173,11 @@ def test_png_size_is_checked_from_the_header_before_decoding(valid):
 
 
 def test_a_config_without_tie_tolerance_loads_with_the_default(valid):
-    """Files from before the tie tolerance: the config has no such key, and it loads with 0.1."""
+    """Files from before the tie tolerance: the config has no such key, and it loads with the default tolerance."""
     data = copy.deepcopy(valid)
     del data["config"]["tie_tolerance"]
     exp = load(data)
-    assert exp.config.tie_tolerance == 0.1
+    assert exp.config.tie_tolerance == ExplainConfig().tie_tolerance
     assert json.loads(exp.to_json())["config"] == valid["config"]
 
 

@@ -116,7 +116,7 @@ export function topKStatusRow(
       `Whether the samples decide the top ${k} superpixels, from bootstrap refits. ` +
       `Settled: in the top ${k} in at least 90% of refits. ` +
       "A tie: the remaining places are contested only by superpixels whose weights are practically " +
-      "equal (within 10% of the largest weight), so their order does not matter. " +
+      "equal (within the tie tolerance, 15% of the largest weight by default), so their order does not matter. " +
       "Undecided: more samples would decide.",
   };
 }

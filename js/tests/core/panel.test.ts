@@ -121,7 +121,7 @@ describe("topKStatusRow", () => {
     const title = topKStatusRow({ topKStatus: text, stabilityK: 5 })?.title ?? "";
     expect(title).toContain("Settled: in the top 5 in at least 90% of refits.");
     expect(title).toContain("A tie: the remaining places are contested only by superpixels");
-    expect(title).toContain("within 10% of the largest weight");
+    expect(title).toContain("within the tie tolerance, 15% of the largest weight by default");
     expect(title).toContain("Undecided: more samples would decide.");
   });
 
