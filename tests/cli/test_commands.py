@@ -20,6 +20,16 @@ def test_cli_explains_chelsea(tmp_path, capsys):
     assert (tmp_path / "chelsea_lime.png").stat().st_size > 1000
     data = json.loads((tmp_path / "chelsea_lime.json").read_text())
     assert data["class_names"][data["top_labels"][0]] == "Egyptian cat"
+    # the top 5 in words, and the warning that 24 samples cannot pin down 60-odd weights
+    assert any(line.startswith("top 5") for line in lines)
+    assert "samples are too few to pin down" in out
+
+
+def test_cli_tie_tolerance_reaches_the_saved_config(tmp_path, capsys):
+    argv = ["explain", "chelsea", "--num-samples", "24", "--tie-tolerance", "0.3", "--out", str(tmp_path)]
+    assert main([*argv, "--no-progress"]) == 0
+    data = json.loads((tmp_path / "chelsea_lime.json").read_text())
+    assert data["config"]["tie_tolerance"] == 0.3
 
 
 def test_cli_image_file_and_errors(tmp_path, capsys):

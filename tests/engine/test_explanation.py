@@ -96,3 +96,18 @@ def test_a_failing_view_falls_back_to_the_text_repr(monkeypatch):
     monkeypatch.setattr(figures, "explanation_png", broken)
     assert exp._repr_png_() is None and exp._repr_html_() is None
     assert repr(exp).startswith("Explanation(")
+
+
+@pytest.mark.parametrize(
+    ("sampling", "enough"), [("balanced", 2 * (64 + 10)), ("paired", 2 * (64 + 10)), ("lime", 64 + 11)]
+)
+def test_too_few_samples_to_identify_every_weight_are_said_so(planted, sampling, enough):
+    """Below K + 1 + MIN_SPARE_UNITS resampling units (pairs for the paired designs) some weights are not
+    identified and no interval from the samples shows it: the summary says so, and not above that count."""
+    img, clf, _ = planted
+    few = lw.explain(img, clf, segments=cell_segments(), num_samples=100, sampling=sampling, progress=False)
+    assert few.enough_samples() == enough
+    note = f"note: 100 samples are too few to pin down 64 weights with this design (at least {enough})"
+    assert (note in few.summary()) == (100 < enough)
+    plenty = lw.explain(img, clf, segments=cell_segments(), num_samples=enough, sampling=sampling, progress=False)
+    assert "too few" not in plenty.summary()
