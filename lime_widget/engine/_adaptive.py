@@ -137,6 +137,12 @@ def _rounds(n_max: int) -> list[int]:
     return out
 
 
+def enough_samples(k: int, sampling: str) -> int:
+    """The fewest samples over k superpixels that leave ``MIN_SPARE_UNITS`` resampling units beyond the k + 1
+    parameters (row 0 alone, then rows, or (mask, complement) pairs for the paired designs)."""
+    return 2 * (k + MIN_SPARE_UNITS) if sampling in PAIRED_SCHEMES else k + 1 + MIN_SPARE_UNITS
+
+
 def judge_round(
     masks: np.ndarray, target: np.ndarray, weights: np.ndarray, cfg: ExplainConfig, rng: np.random.Generator
 ) -> tuple[float, str]:
@@ -150,8 +156,7 @@ def judge_round(
     ]
     top = min(STABILITY_K, k)
     stability = expected_jaccard(top_k_sets(coefs, top))
-    units = 1 + n // 2 if paired else n  # row 0 alone, then (mask, complement) pairs
-    if units < k + 1 + MIN_SPARE_UNITS:
+    if n < enough_samples(k, cfg.sampling):
         return stability, ""
     fit = weighted_ridge(masks.astype(np.float64), target[:, None], weights, float(cfg.ridge_alpha))[0]
     status = top_k_status(fit, coefs, top, cfg.tie_tolerance)

@@ -19,12 +19,11 @@ from ..core._files import atomic_write_text
 from ..core._json import MAX_CELLS, ExplanationFormatError
 from ..core.images import DEFAULT_MAX_PIXELS
 from ..core.rankings import top_k, top_k_positive, top_k_sets
-from ..core.sampling import PAIRED_SCHEMES
 from ..core.segmentation import n_segments_of
 from ..core.settled import TopKStatus, top_k_status
 from ..core.uncertainty import expected_jaccard
 from ..models.classifiers import Classifier, ClassLookupError, class_id
-from ._adaptive import MIN_SPARE_UNITS
+from ._adaptive import enough_samples
 from ._explanation_file import explanation_fields, explanation_json
 from .compose import Composer
 from .config import ExplainConfig
@@ -209,8 +208,7 @@ class Explanation:
         samples: the superpixels plus ``MIN_SPARE_UNITS`` resampling units, a unit being a (mask, complement)
         pair for the paired designs. Below it (e.g. 100 samples of the default design for 60 superpixels) the fit
         cannot tell some weights apart, and no interval from the samples shows that error; auto never stops there."""
-        units = self.n_segments + 1 + MIN_SPARE_UNITS
-        return 2 * (units - 1) if self.config.sampling in PAIRED_SCHEMES else units
+        return enough_samples(self.n_segments, self.config.sampling)
 
     def confidence_k(self, k: int | None = None) -> int:
         """The k of the top-k queries: ``k`` checked to be in 1..K, or min(5, K) when None."""

@@ -109,7 +109,7 @@ def test_stability_estimate_tracks_the_jaccard_between_seeds():
     assert abs(estimated - measured) < 0.2, (estimated, measured)
 
 
-def test_paired_refits_resample_whole_pairs():
+def test_paired_refits_of_a_tiny_design_are_finite():
     rng = np.random.default_rng(0)
     masks = np.ones((5, 3), dtype=bool)
     masks[1:] = [[1, 0, 1], [0, 1, 0], [1, 1, 0], [0, 0, 1]]

@@ -100,16 +100,18 @@ describe("classTable", () => {
   });
 });
 
+/** A snapshot with both classes explained, the mask scored (rev == scoredRev), class 281 selected. */
+const base = {
+  classes,
+  originalScores: original,
+  scores: current,
+  surrogate: [0.2, 0.31],
+  selected: 281,
+  rev: 4,
+  scoredRev: 4,
+};
+
 describe("summarize", () => {
-  const base = {
-    classes,
-    originalScores: original,
-    scores: current,
-    surrogate: [0.2, 0.31],
-    selected: 281,
-    rev: 4,
-    scoredRev: 4,
-  };
 
   it("gives now, original, change, surrogate and r2 for the selected class", () => {
     const s = summarize(base);
@@ -160,15 +162,6 @@ describe("summarize", () => {
 });
 
 describe("summarize: top-k status", () => {
-  const base = {
-    classes,
-    originalScores: original,
-    scores: current,
-    surrogate: [0.2, 0.31],
-    selected: 281,
-    rev: 4,
-    scoredRev: 4,
-  };
 
   it("gives the selected class' top-k status, also while scoring", () => {
     const text = "top 5: 4 settled, the 5th a tie between #23 and #17";
