@@ -112,7 +112,6 @@ const base = {
 };
 
 describe("summarize", () => {
-
   it("gives now, original, change, surrogate and r2 for the selected class", () => {
     const s = summarize(base);
     expect(s.current).toBe(true);
@@ -162,7 +161,6 @@ describe("summarize", () => {
 });
 
 describe("summarize: top-k status", () => {
-
   it("gives the selected class' top-k status, also while scoring", () => {
     const text = "top 5: 4 settled, the 5th a tie between #23 and #17";
     const withStatus = [
